@@ -1,6 +1,6 @@
 module github.com/railyard-gitops/railyard
 
-go 1.26
+go 1.26.0
 
 require (
 	code.gitea.io/sdk/gitea v0.25.1
