@@ -1,0 +1,113 @@
+package freight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Gate decides whether a paired Freight may be issued. Check returns nil to
+// allow it, an error wrapping [ErrRefused] to refuse it (the Freight is then
+// reported unpaired with [ReasonGateRefused] and the error's text), or any
+// other error to fail the discovery. Implementations must be safe for
+// concurrent use.
+type Gate interface {
+	Check(ctx context.Context, f Freight) error
+}
+
+// GateFunc adapts a function to [Gate].
+type GateFunc func(ctx context.Context, f Freight) error
+
+// Check calls fn(ctx, f).
+func (fn GateFunc) Check(ctx context.Context, f Freight) error { return fn(ctx, f) }
+
+// maxGateFile bounds what LegacyGitflowGate reads of one record.
+const maxGateFile = 64 << 10
+
+// LegacyGitflowGate admits a Freight only when the legacy git-flow process
+// has recorded its merge: the file
+// warehouses/<Warehouse>/legacy-gitflow/<Env>/merged/git-<sha>.yaml exists in
+// FS (the GitOps repository's main branch) and holds
+//
+//	revision: <full commit id>
+//	tag: git-<full commit id>
+//	mergedAt: <RFC 3339 time>
+//
+// for the Freight's commit. A missing, oversized or malformed record, or one
+// naming another commit or tag, refuses the Freight. Errors reading FS other
+// than "does not exist" fail the check. It is safe for concurrent use if FS
+// is.
+type LegacyGitflowGate struct {
+	FS        fs.FS
+	Warehouse string
+	Env       string
+}
+
+// LegacyGitflowRecord is the content of one legacy git-flow merge record.
+type LegacyGitflowRecord struct {
+	Revision string    `yaml:"revision"`
+	Tag      string    `yaml:"tag"`
+	MergedAt time.Time `yaml:"mergedAt"`
+}
+
+// RecordPath returns the path in FS of the merge record for commit id.
+func (g LegacyGitflowGate) RecordPath(id string) string {
+	return path.Join("warehouses", g.Warehouse, "legacy-gitflow", g.Env, "merged", TagPrefix+id+".yaml")
+}
+
+// isPathElem reports whether s is one clean, non-special path element.
+func isPathElem(s string) bool {
+	return fs.ValidPath(s) && s != "." && !strings.ContainsAny(s, `/\:`)
+}
+
+// Check implements [Gate]. It returns an error wrapping [ErrInvalidOption]
+// when Warehouse or Env is not a single path element.
+func (g LegacyGitflowGate) Check(ctx context.Context, f Freight) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	id := f.Commit.ID
+	if !isFullID(id) {
+		return fmt.Errorf("%w: legacy-gitflow: commit id %q is not a full id", ErrRefused, id)
+	}
+	if !isPathElem(g.Warehouse) || !isPathElem(g.Env) {
+		return fmt.Errorf("%w: legacy-gitflow: warehouse %q and env %q must be single path elements",
+			ErrInvalidOption, g.Warehouse, g.Env)
+	}
+	p := g.RecordPath(id)
+	file, err := g.FS.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: legacy-gitflow: no merge record %s", ErrRefused, p)
+	}
+	if err != nil {
+		return fmt.Errorf("freight: legacy-gitflow: open %s: %w", p, err)
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxGateFile+1))
+	if err != nil {
+		return fmt.Errorf("freight: legacy-gitflow: read %s: %w", p, err)
+	}
+	if len(data) > maxGateFile {
+		return fmt.Errorf("%w: legacy-gitflow: merge record %s exceeds %d bytes", ErrRefused, p, maxGateFile)
+	}
+	var rec LegacyGitflowRecord
+	if err := yaml.Unmarshal(data, &rec); err != nil {
+		return fmt.Errorf("%w: legacy-gitflow: malformed merge record %s", ErrRefused, p)
+	}
+	switch {
+	case rec.Revision != id:
+		return fmt.Errorf("%w: legacy-gitflow: merge record %s names revision %q", ErrRefused, p, rec.Revision)
+	case rec.Tag != TagPrefix+id:
+		return fmt.Errorf("%w: legacy-gitflow: merge record %s names tag %q", ErrRefused, p, rec.Tag)
+	case rec.MergedAt.IsZero():
+		return fmt.Errorf("%w: legacy-gitflow: merge record %s has no mergedAt", ErrRefused, p)
+	}
+	return nil
+}
