@@ -1,0 +1,109 @@
+package render
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"strings"
+
+	"sigs.k8s.io/kustomize/kyaml/yaml"
+)
+
+// maxDeploymentBytes bounds a deployment.yaml; real ones are a few lines.
+const maxDeploymentBytes = 64 << 10
+
+// Deployment is the policy of one deployment, read from
+// apps/<app>/deployments/<name>/deployment.yaml of the GitOps repository.
+// It is a plain value, safe to copy and share.
+type Deployment struct {
+	// Name is the name of the directory holding the file, e.g. "test";
+	// empty when the file is at the root of the FS.
+	Name string `yaml:"-"`
+	// EnvType names the env-type Component, e.g. "production"
+	// (apps/<app>/envTypes/<EnvType>).
+	EnvType string `yaml:"envType"`
+	// Namespace is the Kubernetes namespace of every rendered object.
+	Namespace string `yaml:"namespace"`
+	// Branch is the branch Argo CD syncs from, e.g. "stage/test".
+	Branch string `yaml:"branch"`
+}
+
+// LoadDeployment reads and validates the deployment.yaml at path (slash
+// separated, as for [fs.FS]) of fsys. envType and namespace must be DNS
+// labels and branch a valid git branch name; all three are required and no
+// other key is allowed.
+//
+// Errors are a [*FileError] naming path and wrapping ErrNotFound (the file
+// is missing), ErrTooLarge (over 64 KiB), ErrInvalidYAML, ErrAliasBomb or
+// ErrInvalidDeployment. Retrying does not help.
+func LoadDeployment(fsys fs.FS, path string) (Deployment, error) {
+	d, err := loadDeployment(fsys, path)
+	if err != nil {
+		return Deployment{}, &FileError{Path: path, Err: err}
+	}
+	return d, nil
+}
+
+func loadDeployment(fsys fs.FS, name string) (Deployment, error) {
+	if !validTreePath(name) {
+		return Deployment{}, fmt.Errorf("%w: not a clean relative path", ErrNotFound)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return Deployment{}, fmt.Errorf("%w: %v", ErrNotFound, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxDeploymentBytes+1))
+	if err != nil {
+		return Deployment{}, fmt.Errorf("read: %w", err)
+	}
+	if len(data) > maxDeploymentBytes {
+		return Deployment{}, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxDeploymentBytes)
+	}
+	if _, err := scanYAML(data); err != nil {
+		return Deployment{}, err
+	}
+	var d Deployment
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&d); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Deployment{}, fmt.Errorf("%w: empty file", ErrInvalidDeployment)
+		}
+		return Deployment{}, fmt.Errorf("%w: %v", ErrInvalidDeployment, err)
+	}
+	if dir := path.Base(path.Dir(name)); dir != "." {
+		d.Name = dir
+	}
+	switch {
+	case !dnsLabelRE.MatchString(d.EnvType):
+		return Deployment{}, fmt.Errorf("%w: envType %q is not a DNS label", ErrInvalidDeployment, d.EnvType)
+	case !dnsLabelRE.MatchString(d.Namespace):
+		return Deployment{}, fmt.Errorf("%w: namespace %q is not a DNS label", ErrInvalidDeployment, d.Namespace)
+	case !validBranch(d.Branch):
+		return Deployment{}, fmt.Errorf("%w: branch %q is not a valid branch name", ErrInvalidDeployment, d.Branch)
+	}
+	return d, nil
+}
+
+// validBranch applies git check-ref-format's rules for a branch name.
+func validBranch(b string) bool {
+	if b == "" || b == "@" || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".") ||
+		strings.HasPrefix(b, "-") || strings.Contains(b, "..") || strings.Contains(b, "@{") {
+		return false
+	}
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
+			return false
+		}
+	}
+	for _, elem := range strings.Split(b, "/") {
+		if elem == "" || strings.HasPrefix(elem, ".") || strings.HasSuffix(elem, ".lock") {
+			return false
+		}
+	}
+	return true
+}
