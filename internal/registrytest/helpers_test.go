@@ -1,0 +1,43 @@
+package registrytest_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/registrytest"
+)
+
+// noRetry turns go-containerregistry's retries off, so a fault reaches the
+// caller unchanged.
+var noRetry = remote.WithRetryBackoff(remote.Backoff{Steps: 1})
+
+// repoRef parses repo on reg.
+func repoRef(t *testing.T, reg *registrytest.Registry, repo string) name.Repository {
+	t.Helper()
+	r, err := name.NewRepository(reg.Repo(repo))
+	require.NoError(t, err)
+	return r
+}
+
+// tagRef parses repo:tag on reg.
+func tagRef(t *testing.T, reg *registrytest.Registry, repo, tag string) name.Tag {
+	t.Helper()
+	r, err := name.NewTag(reg.Ref(repo, tag))
+	require.NoError(t, err)
+	return r
+}
+
+// do sends a plain HTTP request with the test's context.
+func do(t *testing.T, method, url string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), method, url, nil)
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = resp.Body.Close() })
+	return resp
+}
