@@ -51,17 +51,13 @@ func loadDeployment(fsys fs.FS, name string) (Deployment, error) {
 	if !validTreePath(name) {
 		return Deployment{}, fmt.Errorf("%w: not a clean relative path", ErrNotFound)
 	}
-	f, err := fsys.Open(name)
-	if err != nil {
+	budget := int64(maxDeploymentBytes)
+	data, err := readLimited(fsys, name, &budget)
+	if errors.Is(err, fs.ErrNotExist) {
 		return Deployment{}, fmt.Errorf("%w: %v", ErrNotFound, err)
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxDeploymentBytes+1))
 	if err != nil {
-		return Deployment{}, fmt.Errorf("read: %w", err)
-	}
-	if len(data) > maxDeploymentBytes {
-		return Deployment{}, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxDeploymentBytes)
+		return Deployment{}, err
 	}
 	if _, err := scanYAML(data); err != nil {
 		return Deployment{}, err

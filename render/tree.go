@@ -3,7 +3,6 @@ package render
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -88,7 +87,7 @@ type assembler struct {
 	remaining int64
 	logger    *slog.Logger
 	walked    map[string]bool        // kustomization directories
-	copied    map[string]bool        // files written to mem
+	files     map[string][]byte      // files read, and written to mem
 	stats     map[string]fs.FileInfo // tree path -> Lstat result
 }
 
@@ -99,7 +98,7 @@ func newAssembler(mounts []mount, o *options) *assembler {
 		remaining: o.maxInputBytes,
 		logger:    o.logger,
 		walked:    map[string]bool{},
-		copied:    map[string]bool{},
+		files:     map[string][]byte{},
 		stats:     map[string]fs.FileInfo{},
 	}
 }
@@ -114,7 +113,7 @@ func (a *assembler) locate(p string) (mount, string, error) {
 			return m, p[len(m.at)+1:], nil
 		}
 	}
-	return mount{}, "", fmt.Errorf("%w: outside every mount", ErrEscape)
+	return mount{}, "", fmt.Errorf("%w: %s is outside every mount", ErrEscape, p)
 }
 
 // stat returns the file info of tree path p, refusing symbolic links on p
@@ -141,13 +140,13 @@ func (a *assembler) stat(p string) (fs.FileInfo, error) {
 		fi, err = fs.Lstat(m.fsys, inner)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return nil, fmt.Errorf("%w: %s", ErrNotFound, prefix)
+			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
 		case err != nil:
-			return nil, fmt.Errorf("%w: %s: %v", ErrNotFound, prefix, err)
+			return nil, fmt.Errorf("%w: %s: %v", ErrNotFound, p, err)
 		case fi.Mode()&fs.ModeSymlink != 0:
 			return nil, fmt.Errorf("%w: %s", ErrSymlink, prefix)
 		case prefix != p && !fi.IsDir():
-			return nil, fmt.Errorf("%w: %s is not a directory", ErrNotFound, prefix)
+			return nil, fmt.Errorf("%w: %s: %s is not a directory", ErrNotFound, p, prefix)
 		}
 		a.stats[prefix] = fi
 	}
@@ -157,6 +156,9 @@ func (a *assembler) stat(p string) (fs.FileInfo, error) {
 // read reads the regular file at tree path p within the byte budget and
 // copies it into the in-memory tree.
 func (a *assembler) read(p string) ([]byte, error) {
+	if data, ok := a.files[p]; ok {
+		return data, nil
+	}
 	fi, err := a.stat(p)
 	if err != nil {
 		return nil, &FileError{Path: p, Err: err}
@@ -164,30 +166,16 @@ func (a *assembler) read(p string) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, &FileError{Path: p, Err: fmt.Errorf("%w: not a regular file", ErrNotFound)}
 	}
-	if fi.Size() > a.remaining {
-		return nil, &FileError{Path: p, Err: fmt.Errorf("%w: %d bytes, %d left of the limit", ErrTooLarge, fi.Size(), a.remaining)}
-	}
 	m, rel, _ := a.locate(p)
-	f, err := m.fsys.Open(rel)
+	data, err := readLimited(m.fsys, rel, &a.remaining)
 	if err != nil {
-		return nil, &FileError{Path: p, Err: fmt.Errorf("%w: %v", ErrNotFound, err)}
+		return nil, &FileError{Path: p, Err: err}
 	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, a.remaining+1))
-	if err != nil {
-		return nil, &FileError{Path: p, Err: fmt.Errorf("read: %w", err)}
+	if err := a.mem.WriteFile("/"+p, data); err != nil {
+		return nil, &FileError{Path: p, Err: fmt.Errorf("copy into memory: %w", err)}
 	}
-	if int64(len(data)) > a.remaining {
-		return nil, &FileError{Path: p, Err: fmt.Errorf("%w: more than the %d bytes left of the limit", ErrTooLarge, a.remaining)}
-	}
-	a.remaining -= int64(len(data))
-	if !a.copied[p] {
-		a.copied[p] = true
-		if err := a.mem.WriteFile("/"+p, data); err != nil {
-			return nil, &FileError{Path: p, Err: fmt.Errorf("copy into memory: %w", err)}
-		}
-		a.logger.Debug("render: read", "path", p, "bytes", len(data))
-	}
+	a.files[p] = data
+	a.logger.Debug("render: read", "path", p, "bytes", len(data))
 	return data, nil
 }
 
@@ -196,6 +184,9 @@ func (a *assembler) read(p string) ([]byte, error) {
 func (a *assembler) fileRef(dir, from, ref string, yamlFile bool) ([]objectID, string, error) {
 	p, err := resolveRef(dir, ref)
 	if err != nil {
+		return nil, "", &FileError{Path: from, Err: err}
+	}
+	if _, err := a.stat(p); err != nil {
 		return nil, "", &FileError{Path: from, Err: err}
 	}
 	data, err := a.read(p)

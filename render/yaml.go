@@ -43,28 +43,41 @@ func newObjectID(apiVersion, kind, namespace, name string) objectID {
 	return objectID{Group: group, Kind: kind, Namespace: namespace, Name: name}
 }
 
-// scanYAML checks that data is a well-formed stream of YAML documents
-// without an alias bomb, and returns the identity of each document that
-// looks like a Kubernetes object.
-func scanYAML(data []byte) ([]objectID, error) {
+// decodeDocs parses data as a stream of YAML documents, refusing malformed
+// YAML and alias bombs.
+func decodeDocs(data []byte) ([]*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var ids []objectID
+	var docs []*yaml.Node
 	for {
-		var doc yaml.Node
-		err := dec.Decode(&doc)
+		doc := new(yaml.Node)
+		err := dec.Decode(doc)
 		if errors.Is(err, io.EOF) {
-			return ids, nil
+			return docs, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrInvalidYAML, err)
 		}
-		if err := checkAliases(&doc); err != nil {
+		if err := checkAliases(doc); err != nil {
 			return nil, err
 		}
-		if id, ok := docObjectID(&doc); ok {
+		docs = append(docs, doc)
+	}
+}
+
+// scanYAML checks data like decodeDocs and returns the identity of each
+// document that looks like a Kubernetes object.
+func scanYAML(data []byte) ([]objectID, error) {
+	docs, err := decodeDocs(data)
+	if err != nil {
+		return nil, err
+	}
+	var ids []objectID
+	for _, doc := range docs {
+		if id, ok := docObjectID(doc); ok {
 			ids = append(ids, id)
 		}
 	}
+	return ids, nil
 }
 
 // checkAliases refuses a document whose alias expansion is far larger than
