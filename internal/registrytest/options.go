@@ -3,6 +3,8 @@ package registrytest
 import (
 	"errors"
 	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/authn"
 )
 
 // Option configures [Start] and [New].
@@ -85,4 +87,15 @@ func WithBearerToken(user, pass, token string) Option {
 		o.tokenUser, o.tokenPass, o.token = user, pass, token
 		return nil
 	})
+}
+
+// authenticator returns credentials the configured registry accepts.
+func (o *options) authenticator() authn.Authenticator {
+	switch {
+	case o.basicUser != "":
+		return &authn.Basic{Username: o.basicUser, Password: o.basicPass}
+	case o.bearer:
+		return authn.FromConfig(authn.AuthConfig{RegistryToken: o.token})
+	}
+	return authn.Anonymous
 }

@@ -41,11 +41,36 @@ const maxManifestSize = 4 << 20
 var tagPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
 // parseTag checks repo and tag and returns the reference repo:tag on r.
-func (r *Registry) parseTag(repo, tag string) (name.Tag, error) {
+func (r *pusher) parseTag(repo, tag string) (name.Tag, error) {
 	if !tagPattern.MatchString(tag) {
 		return name.Tag{}, fmt.Errorf("invalid tag %q", tag)
 	}
 	return name.NewTag(r.Ref(repo, tag), name.Insecure)
+}
+
+// pusher holds the push helpers shared by [Registry] and [External].
+type pusher struct {
+	url    string // "http://127.0.0.1:PORT"
+	host   string // "127.0.0.1:PORT"
+	auth   authn.Authenticator
+	client *http.Client
+}
+
+// newPusher returns helpers for the registry at host, using auth.
+func newPusher(host string, auth authn.Authenticator) pusher {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = tagConcurrency
+	return pusher{url: "http://" + host, host: host, auth: auth, client: &http.Client{Transport: tr}}
+}
+
+// Ref returns the reference "127.0.0.1:PORT/repo:tag".
+func (r *pusher) Ref(repo, tag string) string {
+	return r.host + "/" + repo + ":" + tag
+}
+
+// Repo returns the repository reference "127.0.0.1:PORT/repo".
+func (r *pusher) Repo(repo string) string {
+	return r.host + "/" + repo
 }
 
 // IndexOptions describes the multi-arch index [Registry.PushIndex] builds.
@@ -66,7 +91,7 @@ type IndexOptions struct {
 // images to repo under tag and returns the index digest "sha256:<hex>". It
 // fails on an invalid repo, tag or arch, or when the registry refuses
 // (e.g. an injected fault).
-func (r *Registry) PushIndex(ctx context.Context, repo, tag string, o IndexOptions) (string, error) {
+func (r *pusher) PushIndex(ctx context.Context, repo, tag string, o IndexOptions) (string, error) {
 	ref, err := r.parseTag(repo, tag)
 	if err != nil {
 		return "", fmt.Errorf("registrytest: push index: %w", err)
@@ -88,7 +113,7 @@ func (r *Registry) PushIndex(ctx context.Context, repo, tag string, o IndexOptio
 // PushImage pushes a single-arch (linux/amd64) OCI image whose content is
 // determined by seed to repo under tag, and returns its manifest digest. Use
 // it for per-arch tags such as git-<sha>-amd64.
-func (r *Registry) PushImage(ctx context.Context, repo, tag string, seed int64) (string, error) {
+func (r *pusher) PushImage(ctx context.Context, repo, tag string, seed int64) (string, error) {
 	ref, err := r.parseTag(repo, tag)
 	if err != nil {
 		return "", fmt.Errorf("registrytest: push image: %w", err)
@@ -108,7 +133,7 @@ func (r *Registry) PushImage(ctx context.Context, repo, tag string, seed int64) 
 }
 
 // Tag adds tag to the manifest digest (already in repo).
-func (r *Registry) Tag(ctx context.Context, repo, digest, tag string) error {
+func (r *pusher) Tag(ctx context.Context, repo, digest, tag string) error {
 	return r.TagMany(ctx, repo, digest, []string{tag})
 }
 
@@ -118,7 +143,7 @@ func (r *Registry) Tag(ctx context.Context, repo, digest, tag string) error {
 // moved. It fails on an invalid repo, digest or tag (before any request),
 // on an unknown digest, or on the first refused PUT (some tags may then be
 // set).
-func (r *Registry) TagMany(ctx context.Context, repo, digest string, tags []string) error {
+func (r *pusher) TagMany(ctx context.Context, repo, digest string, tags []string) error {
 	dref, err := name.NewDigest(r.Repo(repo)+"@"+digest, name.Insecure)
 	if err != nil {
 		return fmt.Errorf("registrytest: tag: %w", err)
@@ -129,13 +154,13 @@ func (r *Registry) TagMany(ctx context.Context, repo, digest string, tags []stri
 		}
 	}
 	repoRef := dref.Context()
-	rt, err := transport.NewWithContext(ctx, repoRef.Registry, r.authenticator(), r.client.Transport,
+	rt, err := transport.NewWithContext(ctx, repoRef.Registry, r.auth, r.client.Transport,
 		[]string{repoRef.Scope(transport.PushScope)})
 	if err != nil {
 		return fmt.Errorf("registrytest: tag %s: %w", dref, err)
 	}
 	client := &http.Client{Transport: rt}
-	body, mediaType, err := getManifest(ctx, client, r.URL+"/v2/"+repo+"/manifests/"+digest)
+	body, mediaType, err := getManifest(ctx, client, r.url+"/v2/"+repo+"/manifests/"+digest)
 	if err != nil {
 		return fmt.Errorf("registrytest: tag %s: %w", dref, err)
 	}
@@ -143,7 +168,7 @@ func (r *Registry) TagMany(ctx context.Context, repo, digest string, tags []stri
 	g.SetLimit(tagConcurrency)
 	for _, t := range tags {
 		g.Go(func() error {
-			if err := putManifest(gctx, client, r.URL+"/v2/"+repo+"/manifests/"+t, mediaType, body); err != nil {
+			if err := putManifest(gctx, client, r.url+"/v2/"+repo+"/manifests/"+t, mediaType, body); err != nil {
 				return fmt.Errorf("registrytest: tag %s as %s: %w", dref, t, err)
 			}
 			return nil
@@ -203,25 +228,14 @@ func putManifest(ctx context.Context, client *http.Client, u, mediaType string, 
 }
 
 // remoteOptions are the go-containerregistry options of the push helpers.
-func (r *Registry) remoteOptions(ctx context.Context) []remote.Option {
+func (r *pusher) remoteOptions(ctx context.Context) []remote.Option {
 	return []remote.Option{
 		remote.WithContext(ctx),
-		remote.WithAuth(r.authenticator()),
+		remote.WithAuth(r.auth),
 		remote.WithTransport(r.client.Transport),
 	}
 }
 
-// authenticator returns credentials the registry accepts.
-func (r *Registry) authenticator() authn.Authenticator {
-	o := r.opts
-	switch {
-	case o.basicUser != "":
-		return &authn.Basic{Username: o.basicUser, Password: o.basicPass}
-	case o.bearer:
-		return authn.FromConfig(authn.AuthConfig{RegistryToken: o.token})
-	}
-	return authn.Anonymous
-}
 
 // buildIndex builds the index o describes.
 func buildIndex(o IndexOptions) (v1.ImageIndex, error) {

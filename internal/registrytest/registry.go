@@ -25,12 +25,13 @@ type Registry struct {
 	// Host is "127.0.0.1:PORT", the registry part of image references.
 	Host string
 
-	opts   *options
-	srv    *httptest.Server
-	inner  http.Handler
-	client *http.Client // used by the push helpers
-	done   chan struct{}
-	once   sync.Once
+	pusher
+
+	opts  *options
+	srv   *httptest.Server
+	inner http.Handler
+	done  chan struct{}
+	once  sync.Once
 
 	statsMu sync.Mutex
 	stats   map[string]int64
@@ -64,9 +65,7 @@ func Start(opts ...Option) (*Registry, error) {
 	r.srv.Start()
 	r.URL = r.srv.URL
 	r.Host = strings.TrimPrefix(r.srv.URL, "http://")
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = tagConcurrency
-	r.client = &http.Client{Transport: tr}
+	r.pusher = newPusher(r.Host, o.authenticator())
 	return r, nil
 }
 
@@ -90,16 +89,6 @@ func (r *Registry) Close() {
 		r.srv.Close()
 		r.client.CloseIdleConnections()
 	})
-}
-
-// Ref returns the reference "127.0.0.1:PORT/repo:tag".
-func (r *Registry) Ref(repo, tag string) string {
-	return r.Host + "/" + repo + ":" + tag
-}
-
-// Repo returns the repository reference "127.0.0.1:PORT/repo".
-func (r *Registry) Repo(repo string) string {
-	return r.Host + "/" + repo
 }
 
 // ServeHTTP counts the request, applies the fault hook, checks
