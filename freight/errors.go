@@ -35,6 +35,10 @@ var (
 	// 403). Retrying with the same credentials cannot help.
 	ErrUnauthorized = errors.New("freight: unauthorized")
 
+	// ErrRejected means a server refused a request with a status that
+	// retrying cannot change (a 4xx other than 401, 403, 404 and 429).
+	ErrRejected = errors.New("freight: request rejected")
+
 	// ErrUnavailable means a server kept failing with transient errors
 	// (connection resets, truncated responses, 429, 5xx) until the retries
 	// were exhausted. A later retry may help.
@@ -73,7 +77,7 @@ func (e *MovedTagError) Unwrap() error { return ErrMovedTag }
 
 // RemoteError reports a failed network operation. URL never carries
 // credentials. It wraps one of [ErrNotFound], [ErrBranchNotFound],
-// [ErrUnauthorized], [ErrUnavailable] when it is one of those, and the cause.
+// [ErrUnauthorized], [ErrRejected], [ErrUnavailable] when it is one of those, and the cause.
 type RemoteError struct {
 	Op  string // e.g. "list tags", "resolve digest", "fetch history"
 	URL string // redacted

@@ -1,0 +1,394 @@
+package freight
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/go-git/go-billy/v5/osfs"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// Strategies a [GitSource] reports in [FetchStats.Strategy], from the least
+// data to the most.
+const (
+	// StrategyCommitsOnly fetched the window's commits without trees or
+	// blobs (filter tree:0 with deepen).
+	StrategyCommitsOnly = "commits-only"
+	// StrategyTreeDepth fetched the window's commits and only the trees
+	// shallow enough to see the include paths (filter tree:<depth>).
+	StrategyTreeDepth = "tree-depth"
+	// StrategyShallow fetched the window with trees and blobs: the server
+	// does not allow filters.
+	StrategyShallow = "shallow"
+	// StrategyFull fetched the whole history: the server allows neither
+	// filters nor shallow fetches.
+	StrategyFull = "full"
+)
+
+// FetchStats describes what one history fetch cost.
+type FetchStats struct {
+	Strategy      string // one of the Strategy constants
+	BytesReceived int64  // HTTP response bytes, headers excluded
+	RoundTrips    int    // HTTP requests, retries included
+}
+
+// History is the newest commits of a branch, newest first, and what it cost
+// to learn them.
+type History struct {
+	Commits []Commit
+	Tip     string // the branch's commit id at fetch time
+	Stats   FetchStats
+}
+
+// GitSource lists the newest commits of one branch of a git repository over
+// smart HTTP(S), fetching as little as the server allows: commits only (no
+// trees or blobs) where it supports filters, falling back to a shallow and
+// then a full fetch otherwise. Nothing is written outside a temporary
+// directory that is removed before History returns.
+//
+// A GitSource is safe for concurrent use.
+type GitSource struct {
+	url      string // credential-free, as given otherwise; Commit.RepoURL
+	branch   string
+	endpoint *transport.Endpoint
+	auth     transport.AuthMethod
+	client   transport.Transport
+	o        *options
+}
+
+// NewGitSource returns a source for branch of the repository at repoURL
+// (http or https). User info in repoURL is used as basic auth and removed
+// from the URL everywhere else. Options: [WithLimit], [WithIncludePaths],
+// [WithObjectFormat], credentials, [WithTransport], [WithRetries],
+// [WithLogger]. It returns an error wrapping [ErrInvalidOption] for an
+// unsupported URL, an invalid branch name or a rejected option; it does no
+// I/O.
+func NewGitSource(repoURL, branch string, opts ...Option) (*GitSource, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(repoURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return nil, invalid("git URL must be http(s)://host/path")
+	}
+	if err := plumbing.NewBranchReferenceName(branch).Validate(); err != nil || strings.HasPrefix(branch, "refs/") {
+		return nil, invalid("branch name %q", branch)
+	}
+	var auth transport.AuthMethod
+	switch {
+	case o.username != "":
+		auth = &githttp.BasicAuth{Username: o.username, Password: o.password}
+	case o.bearer != "":
+		auth = &githttp.TokenAuth{Token: o.bearer}
+	case u.User != nil:
+		pw, _ := u.User.Password()
+		auth = &githttp.BasicAuth{Username: u.User.Username(), Password: pw}
+	case o.githubToken != "" && strings.EqualFold(u.Hostname(), "github.com"):
+		auth = &githttp.BasicAuth{Username: "x-access-token", Password: o.githubToken}
+	}
+	u.User = nil
+	clean := u.String()
+	ep, err := transport.NewEndpoint(clean)
+	if err != nil {
+		return nil, invalid("git URL %s", redactURL(u))
+	}
+	return &GitSource{
+		url: clean, branch: branch, endpoint: ep, auth: auth,
+		client: githttp.NewClient(o.client()), o: o,
+	}, nil
+}
+
+// URL returns the repository URL without credentials.
+func (g *GitSource) URL() string { return g.url }
+
+// Branch returns the watched branch.
+func (g *GitSource) Branch() string { return g.branch }
+
+// History fetches the newest commits of the branch (see [WithLimit]), newest
+// first by committer time like git log, keeping those that touch an include
+// path if [WithIncludePaths] was given.
+//
+// Errors wrap [ErrBranchNotFound], [ErrNotFound] (no such repository),
+// [ErrUnauthorized], [ErrUnavailable] (transient failures outlasted the
+// retries; a later call may succeed) or the context's error, inside a
+// [*RemoteError].
+func (g *GitSource) History(ctx context.Context) (*History, error) {
+	ctx, stats := withCallStats(ctx)
+	var h *History
+	err := g.o.retry(ctx, func() error {
+		var err error
+		h, err = g.fetch(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, &RemoteError{Op: "fetch history of " + g.branch, URL: g.url, Err: err}
+	}
+	h.Stats.BytesReceived = stats.bytesReceived.Load()
+	h.Stats.RoundTrips = int(stats.requests.Load())
+	g.o.logger.DebugContext(ctx, "freight: fetched history",
+		"url", g.url, "branch", g.branch, "commits", len(h.Commits),
+		"strategy", h.Stats.Strategy, "bytes", h.Stats.BytesReceived)
+	return h, nil
+}
+
+// treeDepth is the filter depth that keeps every tree along the include
+// paths but the last element's own: "k8s/kustomize" needs depths 0 and 1.
+func (g *GitSource) treeDepth() int {
+	d := 0
+	for _, p := range g.o.includePaths {
+		d = max(d, strings.Count(p, "/")+1)
+	}
+	return d
+}
+
+func (g *GitSource) fetch(ctx context.Context) (*History, error) {
+	session, err := g.client.NewUploadPackSession(g.endpoint, g.auth)
+	if err != nil {
+		return nil, gitErr(err)
+	}
+	defer session.Close()
+	adv, err := session.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return nil, gitErr(err)
+	}
+	refs, err := adv.AllReferences()
+	if err != nil {
+		return nil, gitErr(err)
+	}
+	ref, ok := refs[plumbing.NewBranchReferenceName(g.branch)]
+	if !ok || ref.Type() != plumbing.HashReference {
+		return nil, fmt.Errorf("%w: %s", ErrBranchNotFound, g.branch)
+	}
+	tip := ref.Hash()
+
+	caps := adv.Capabilities
+	req := packp.NewUploadPackRequestFromCapabilities(caps)
+	// No side band: the pack comes raw, and there is no progress to show.
+	req.Capabilities.Delete(capability.Sideband64k)
+	req.Capabilities.Delete(capability.Sideband)
+	req.Wants = []plumbing.Hash{tip}
+	strategy := StrategyFull
+	if caps.Supports(capability.Shallow) {
+		strategy = StrategyShallow
+		depth := g.o.limit
+		if len(g.o.includePaths) > 0 {
+			depth++ // the oldest commit is compared with its parent
+		}
+		_ = req.Capabilities.Set(capability.Shallow)
+		req.Depth = packp.DepthCommits(depth)
+		if caps.Supports(capability.Filter) {
+			_ = req.Capabilities.Set(capability.Filter)
+			d := g.treeDepth()
+			req.Filter = packp.FilterTreeDepth(uint64(d))
+			strategy = StrategyCommitsOnly
+			if d > 0 {
+				strategy = StrategyTreeDepth
+			}
+		}
+	}
+
+	dir, err := os.MkdirTemp("", "railyard-freight-")
+	if err != nil {
+		return nil, fmt.Errorf("create temporary object store: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	store := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	resp, err := session.UploadPack(ctx, req)
+	if err != nil {
+		return nil, gitErr(err)
+	}
+	err = packfile.UpdateObjectStorage(store, resp)
+	if cerr := resp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, gitErr(err)
+	}
+
+	w := walker{store: store, includePaths: g.o.includePaths}
+	commits, err := w.newest(tip, g.o.limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Commit, 0, len(commits))
+	for _, c := range commits {
+		subject, _, _ := strings.Cut(c.Message, "\n")
+		out = append(out, Commit{
+			RepoURL: g.url, ID: c.Hash.String(), Branch: g.branch,
+			Subject: strings.TrimSpace(subject),
+			Author:  fmt.Sprintf("%s <%s>", c.Author.Name, c.Author.Email),
+			Time:    c.Committer.When,
+		})
+	}
+	return &History{Commits: out, Tip: tip.String(), Stats: FetchStats{Strategy: strategy}}, nil
+}
+
+// gitErr maps go-git's transport errors onto the package's sentinels.
+func gitErr(err error) error {
+	var status *githttp.Err
+	switch {
+	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
+		return fmt.Errorf("%w: %w", ErrUnauthorized, err)
+	case errors.Is(err, transport.ErrRepositoryNotFound):
+		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, transport.ErrEmptyUploadPackRequest):
+		// We never send an empty request: the answer was cut before it began.
+		return fmt.Errorf("empty upload-pack response: %w", err)
+	case unexpectedStatus(err, &status):
+		return statusErr(status.StatusCode(), err)
+	}
+	return err
+}
+
+// unexpectedStatus finds go-git's HTTP status error, which it wraps in a
+// plumbing.UnexpectedError without Unwrap.
+func unexpectedStatus(err error, target **githttp.Err) bool {
+	var ue *plumbing.UnexpectedError
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return errors.As(err, target)
+}
+
+// walker walks a fetched history newest first.
+type walker struct {
+	store        *filesystem.Storage
+	includePaths []string
+}
+
+func (w *walker) commit(h plumbing.Hash) (*object.Commit, error) {
+	obj, err := w.store.EncodedObject(plumbing.CommitObject, h)
+	if err != nil {
+		return nil, err
+	}
+	return object.DecodeCommit(w.store, obj)
+}
+
+// newest returns up to limit commits reachable from tip, newest committer
+// time first, skipping parents beyond the shallow boundary, and keeping only
+// commits touching an include path when there are any.
+func (w *walker) newest(tip plumbing.Hash, limit int) ([]*object.Commit, error) {
+	first, err := w.commit(tip)
+	if err != nil {
+		return nil, fmt.Errorf("read tip commit %s: %w", tip, err)
+	}
+	queue := &commitHeap{first}
+	seen := map[plumbing.Hash]bool{tip: true}
+	var out []*object.Commit
+	for visited := 0; queue.Len() > 0 && visited < limit; visited++ {
+		c := heap.Pop(queue).(*object.Commit)
+		for _, p := range c.ParentHashes {
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			pc, err := w.commit(p)
+			if errors.Is(err, plumbing.ErrObjectNotFound) {
+				continue // beyond the shallow boundary
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read commit %s: %w", p, err)
+			}
+			heap.Push(queue, pc)
+		}
+		touched, err := w.touches(c)
+		if err != nil {
+			return nil, err
+		}
+		if touched {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// touches reports whether c changed an include path relative to its first
+// parent (true without include paths, and when the parent was not fetched).
+func (w *walker) touches(c *object.Commit) (bool, error) {
+	if len(w.includePaths) == 0 {
+		return true, nil
+	}
+	var parentTree plumbing.Hash
+	if len(c.ParentHashes) > 0 {
+		p, err := w.commit(c.ParentHashes[0])
+		if errors.Is(err, plumbing.ErrObjectNotFound) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		parentTree = p.TreeHash
+	}
+	for _, path := range w.includePaths {
+		now, err := w.entry(c.TreeHash, path)
+		if err != nil {
+			return false, err
+		}
+		before := plumbing.ZeroHash
+		if !parentTree.IsZero() {
+			if before, err = w.entry(parentTree, path); err != nil {
+				return false, err
+			}
+		}
+		if now != before {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// entry returns the object id at path under tree, or the zero hash when
+// the path does not exist. It reads only the trees along the path.
+func (w *walker) entry(tree plumbing.Hash, path string) (plumbing.Hash, error) {
+	h := tree
+	for _, name := range strings.Split(path, "/") {
+		obj, err := w.store.EncodedObject(plumbing.TreeObject, h)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", h, err)
+		}
+		t, err := object.DecodeTree(w.store, obj)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("decode tree %s: %w", h, err)
+		}
+		e, err := t.FindEntry(name)
+		if err != nil {
+			return plumbing.ZeroHash, nil
+		}
+		h = e.Hash
+	}
+	return h, nil
+}
+
+// commitHeap orders commits newest committer time first, then by id.
+type commitHeap []*object.Commit
+
+func (h commitHeap) Len() int { return len(h) }
+func (h commitHeap) Less(i, j int) bool {
+	ti, tj := h[i].Committer.When, h[j].Committer.When
+	if !ti.Equal(tj) {
+		return ti.After(tj)
+	}
+	return h[i].Hash.String() < h[j].Hash.String()
+}
+func (h commitHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *commitHeap) Push(x any)   { *h = append(*h, x.(*object.Commit)) }
+func (h *commitHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return c
+}

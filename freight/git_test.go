@@ -1,0 +1,273 @@
+package freight
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// gitRepo serves a fresh repository with n commits on main.
+func gitRepo(t *testing.T, n int) (*gittest.Server, string, []string) {
+	t.Helper()
+	srv := gittest.New(t)
+	dir, err := srv.InitBare("monorepo.git")
+	require.NoError(t, err)
+	return srv, dir, history(t, dir, "main", n)
+}
+
+func ids(cs []Commit) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func TestGitSourceStrategies(t *testing.T) {
+	t.Parallel()
+	srv, dir, all := gitRepo(t, 60)
+	ctx := context.Background()
+	touching := strings.Fields(gittest.MustGit(t, dir, "log", "--format=%H", "-n", "40", "main"))
+	inPath := map[string]bool{}
+	for _, id := range strings.Fields(gittest.MustGit(t, dir, "log", "--format=%H", "main", "--", "k8s/kustomize")) {
+		inPath[id] = true
+	}
+	var wantPath []string
+	for _, id := range touching {
+		if inPath[id] {
+			wantPath = append(wantPath, id)
+		}
+	}
+	require.Len(t, wantPath, 8)
+
+	cases := []struct {
+		name     string
+		config   gittest.Config
+		opts     []Option
+		strategy string
+		want     []string
+	}{
+		{"commits only", gittest.FullConfig(), []Option{WithLimit(40)}, StrategyCommitsOnly, all[:40]},
+		{"no filter: shallow", gittest.Config{}, []Option{WithLimit(40)}, StrategyShallow, all[:40]},
+		{"include paths with filter", gittest.FullConfig(), []Option{WithLimit(40), WithIncludePaths("k8s/kustomize")}, StrategyTreeDepth, wantPath},
+		{"include paths without filter", gittest.Config{}, []Option{WithLimit(40), WithIncludePaths("k8s/kustomize")}, StrategyShallow, wantPath},
+		{"include a file", gittest.FullConfig(), []Option{WithLimit(40), WithIncludePaths("k8s/kustomize/base/app.yaml")}, StrategyTreeDepth, wantPath},
+		{"include an untouched path", gittest.FullConfig(), []Option{WithLimit(40), WithIncludePaths("docs")}, StrategyTreeDepth, nil},
+		{"limit beyond history", gittest.FullConfig(), []Option{WithLimit(500)}, StrategyCommitsOnly, all},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// Not parallel: the cases reconfigure the one repository.
+			require.NoError(t, srv.Configure("monorepo.git", tc.config))
+			src, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", tc.opts...)
+			require.NoError(t, err)
+			h, err := src.History(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, tc.strategy, h.Stats.Strategy)
+			if tc.want == nil {
+				assert.Empty(t, h.Commits)
+			} else {
+				assert.Equal(t, tc.want, ids(h.Commits))
+			}
+			assert.Equal(t, all[0], h.Tip)
+			assert.Positive(t, h.Stats.BytesReceived)
+			assert.Equal(t, 2, h.Stats.RoundTrips, "one ref advertisement, one upload-pack")
+		})
+	}
+	t.Run("commit fields", func(t *testing.T) {
+		require.NoError(t, srv.Configure("monorepo.git", gittest.FullConfig()))
+		src, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", WithLimit(1))
+		require.NoError(t, err)
+		h, err := src.History(ctx)
+		require.NoError(t, err)
+		require.Len(t, h.Commits, 1)
+		c := h.Commits[0]
+		assert.Equal(t, srv.RepoURL("monorepo.git"), c.RepoURL)
+		assert.Equal(t, "main", c.Branch)
+		assert.Equal(t, "change 60", c.Subject)
+		assert.Equal(t, gittest.MustGit(t, dir, "log", "-1", "--format=%an <%ae>", "main"), c.Author)
+		assert.Equal(t, gittest.MustGit(t, dir, "log", "-1", "--format=%ct", "main"), fmt.Sprint(c.Time.Unix()))
+	})
+}
+
+// The commits-only fetch must be a small fraction of a blob-carrying one.
+func TestGitSourceCommitsOnlyIsSmall(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := gitRepo(t, 200)
+	ctx := context.Background()
+	fetch := func(c gittest.Config) int64 {
+		require.NoError(t, srv.Configure("monorepo.git", c))
+		srv.ResetStats()
+		src, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", WithLimit(200))
+		require.NoError(t, err)
+		h, err := src.History(ctx)
+		require.NoError(t, err)
+		require.Len(t, h.Commits, 200)
+		total := srv.Total("monorepo.git").ResponseBytes
+		assert.InDelta(t, total, h.Stats.BytesReceived, float64(total)/20, "own count agrees with the server's")
+		return total
+	}
+	small, big := fetch(gittest.FullConfig()), fetch(gittest.Config{})
+	assert.Less(t, small*10, big, "commits only: %d bytes, with trees and blobs: %d", small, big)
+}
+
+func TestGitSourceMergesNewestFirst(t *testing.T) {
+	t.Parallel()
+	srv := gittest.New(t)
+	dir, err := srv.InitBare("m.git")
+	require.NoError(t, err)
+	base := history(t, dir, "main", 3)
+	gittest.MustGit(t, dir, "branch", "feature", base[0])
+	feature := history(t, dir, "feature", 2)
+	mainAhead := history(t, dir, "main", 2)
+	tree := gittest.MustGit(t, dir, "rev-parse", "main^{tree}")
+	merge := gittest.MustGit(t, dir, "commit-tree", tree, "-p", "main", "-p", "feature", "-m", "merge feature")
+	gittest.MustGit(t, dir, "update-ref", "refs/heads/main", merge)
+	want := strings.Fields(gittest.MustGit(t, dir, "log", "--format=%H", "-n", "7", "main"))
+
+	src, err := NewGitSource(srv.RepoURL("m.git"), "main", WithLimit(7))
+	require.NoError(t, err)
+	h, err := src.History(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, want, ids(h.Commits), "git log order")
+	assert.Subset(t, ids(h.Commits), append(append([]string{merge}, feature...), mainAhead...))
+}
+
+func TestGitSourceErrors(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := gitRepo(t, 3)
+	ctx := context.Background()
+
+	src, err := NewGitSource(srv.RepoURL("monorepo.git"), "nope")
+	require.NoError(t, err)
+	_, err = src.History(ctx)
+	require.ErrorIs(t, err, ErrBranchNotFound)
+	var re *RemoteError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, srv.RepoURL("monorepo.git"), re.URL)
+
+	src, err = NewGitSource(srv.RepoURL("missing.git"), "main", fastRetries)
+	require.NoError(t, err)
+	_, err = src.History(ctx)
+	assert.ErrorIs(t, err, ErrNotFound)
+
+	for _, bad := range []struct{ url, branch string }{
+		{"ssh://git@example.org/x.git", "main"},
+		{"file:///tmp/x.git", "main"},
+		{"git@example.org:x.git", "main"},
+		{"http:///x.git", "main"},
+		{srv.RepoURL("monorepo.git"), ""},
+		{srv.RepoURL("monorepo.git"), "a..b"},
+		{srv.RepoURL("monorepo.git"), "x@{1}"},
+		{srv.RepoURL("monorepo.git"), "bad\x7fname"},
+		{srv.RepoURL("monorepo.git"), "with space"},
+		{srv.RepoURL("monorepo.git"), "refs/heads/main"},
+		{srv.RepoURL("monorepo.git"), "-main"},
+		{srv.RepoURL("monorepo.git"), "main.lock"},
+	} {
+		_, err := NewGitSource(bad.url, bad.branch)
+		assert.ErrorIs(t, err, ErrInvalidOption, "%q %q", bad.url, bad.branch)
+	}
+	for _, p := range []string{"/abs", "../up", "a/../b", "*.yaml", "dir/", ".", ""} {
+		_, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", WithIncludePaths(p))
+		assert.ErrorIs(t, err, ErrInvalidOption, "include path %q", p)
+	}
+}
+
+func TestGitSourceFaults(t *testing.T) {
+	t.Parallel()
+	srv, _, all := gitRepo(t, 30)
+	ctx := context.Background()
+	cases := []struct {
+		name    string
+		fault   func(gittest.Request) *gittest.Fault
+		wantErr error
+	}{
+		{"503 then fine", func(r gittest.Request) *gittest.Fault {
+			if r.Endpoint == gittest.EndpointUploadPack && r.N == 1 {
+				return &gittest.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0"}
+			}
+			return nil
+		}, nil},
+		{"429 on refs then fine", func(r gittest.Request) *gittest.Fault {
+			if r.Endpoint == gittest.EndpointInfoRefs && r.N <= 2 {
+				return &gittest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "0"}
+			}
+			return nil
+		}, nil},
+		{"pack cut twice", func(r gittest.Request) *gittest.Fault {
+			if r.Endpoint == gittest.EndpointUploadPack && r.N <= 2 {
+				return &gittest.Fault{CutAfter: 100 * r.N}
+			}
+			return nil
+		}, nil},
+		{"refs cut", func(r gittest.Request) *gittest.Fault {
+			if r.Endpoint == gittest.EndpointInfoRefs && r.N == 1 {
+				return &gittest.Fault{CutAfter: 10}
+			}
+			return nil
+		}, nil},
+		{"always 503", func(gittest.Request) *gittest.Fault {
+			return &gittest.Fault{Status: http.StatusServiceUnavailable}
+		}, ErrUnavailable},
+		{"always cut", func(r gittest.Request) *gittest.Fault {
+			if r.Endpoint == gittest.EndpointUploadPack {
+				return &gittest.Fault{CutAfter: 50}
+			}
+			return nil
+		}, ErrUnavailable},
+		{"401 is not retried", func(gittest.Request) *gittest.Fault {
+			return &gittest.Fault{Status: http.StatusUnauthorized}
+		}, ErrUnauthorized},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv.ResetStats()
+			srv.SetFault(tc.fault)
+			defer srv.SetFault(nil)
+			src, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", WithLimit(10), fastRetries)
+			require.NoError(t, err)
+			h, err := src.History(ctx)
+			if tc.wantErr != nil {
+				require.ErrorIs(t, err, tc.wantErr)
+				if tc.wantErr == ErrUnauthorized {
+					assert.EqualValues(t, 1, srv.Total("monorepo.git").Requests)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, all[:10], ids(h.Commits))
+		})
+	}
+}
+
+// Credentials in the URL or options never reach errors or logs.
+func TestGitSourceCredentialHygiene(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := gitRepo(t, 3)
+	const secret = "s3cr3t-t0ken-value"
+	var logs logBuffer
+	u := strings.Replace(srv.RepoURL("monorepo.git"), "http://", "http://user:"+secret+"@", 1)
+	for _, opts := range [][]Option{nil, {WithBasicAuth("user", secret)}, {WithBearerToken(secret)}} {
+		src, err := NewGitSource(u, "nope", append(opts, WithLogger(logs.logger()), fastRetries)...)
+		require.NoError(t, err)
+		assert.NotContains(t, src.URL(), secret)
+		_, err = src.History(context.Background())
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), secret)
+	}
+	srv.SetFault(func(gittest.Request) *gittest.Fault { return &gittest.Fault{Status: http.StatusBadGateway} })
+	src, err := NewGitSource(u, "main", WithLogger(logs.logger()), fastRetries)
+	require.NoError(t, err)
+	_, err = src.History(context.Background())
+	require.ErrorIs(t, err, ErrUnavailable)
+	assert.NotContains(t, err.Error(), secret)
+	assert.Contains(t, logs.String(), "round trip")
+	assert.NotContains(t, logs.String(), secret)
+}
