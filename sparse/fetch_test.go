@@ -1,0 +1,156 @@
+package sparse_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/sparse"
+)
+
+// history is a repository whose deploy package changes in the third of
+// four commits: commits[0] and commits[1] share it, commits[2] and
+// commits[3] (the tip) share another version of it.
+type history struct {
+	*repo
+	commits []string
+}
+
+func newHistory(t *testing.T) *history {
+	t.Helper()
+	r := newRepo(t, gittest.FullConfig())
+	h := &history{repo: r}
+	h.commits = append(h.commits,
+		r.commit(t, "initial", deployFiles("1")),
+		r.commit(t, "app only", []gittest.File{{Path: "apps/dashboard/main.go", Data: "package main // 2\n"}}),
+		r.commit(t, "deploy changed", []gittest.File{
+			{Path: "k8s/kustomize/base/deployment.yaml", Data: "kind: Deployment\nversion: 3\n"},
+			{Path: "k8s/kustomize/base/jobs/migrate.yaml", Data: "kind: Job\n"},
+			{Path: "k8s/kustomize/bin/render.sh", Data: "#!/bin/sh\necho 3\n"}, // loses its executable bit
+		}, "k8s/kustomize/overlays/prod/kustomization.yaml"),
+		r.commit(t, "app at tip", []gittest.File{{Path: "apps/dashboard/main.go", Data: "package main // 4\n"}}),
+	)
+	return h
+}
+
+// configure applies c and, if treeFilters is false, forbids tree:<depth>
+// filters on the server (uploadpackfilter.tree.allow=false).
+func (r *repo) configure(t *testing.T, c gittest.Config, treeFilters bool) {
+	t.Helper()
+	require.NoError(t, r.srv.Configure(r.name, c))
+	if !treeFilters {
+		gittest.MustGit(t, r.dir, "config", "uploadpackfilter.tree.allow", "false")
+	}
+}
+
+var pathSets = [][]string{
+	{"k8s/kustomize"},
+	{"k8s/kustomize/base", "k8s/kustomize/components"},
+	{"k8s"},
+	{"apps/dashboard", "k8s/kustomize/components"},
+	{"k8s/kustomize/base/jobs", "k8s/kustomize/base"}, // nested: merged
+}
+
+// Fetch yields the files and modes the git CLI checks out in cone mode,
+// for old and new commits, changed and unchanged deploy packages, and
+// WriteTo writes exactly that to disk.
+func TestFetchMatchesGit(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	o := newOracle(t, h.dir)
+	type tc struct {
+		commit int
+		paths  []string
+		want   map[string]entry
+	}
+	var cases []tc
+	for _, c := range []int{0, 1, 2, 3} {
+		for _, paths := range pathSets {
+			if c < 2 && paths[0] == "k8s/kustomize/base/jobs" {
+				continue // jobs/ only exists from the third commit on
+			}
+			cases = append(cases, tc{c, paths, o.checkout(t, h.commits[c], paths)})
+		}
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("commit%d/%v", c.commit, c.paths), func(t *testing.T) {
+			t.Parallel()
+			require.NotEmpty(t, c.want)
+			co, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[c.commit], Paths: c.paths})
+			require.NoError(t, err)
+			assert.Equal(t, sparse.StrategyPathWalk, co.Stats.Strategy)
+			assert.Equal(t, h.commits[c.commit], co.Commit)
+			assert.Equal(t, gittest.MustGit(t, h.dir, "rev-parse", h.commits[c.commit]+"^{tree}"), co.Tree)
+			assert.Equal(t, c.want, snapshotFS(t, co.FS))
+
+			dir := t.TempDir() + "/out"
+			require.NoError(t, co.WriteTo(dir))
+			assert.Equal(t, c.want, snapshotDir(t, dir, c.paths))
+		})
+	}
+}
+
+// Each strategy is chosen from the server's settings, and each fallback
+// is visible in Stats.Strategy; the content is the same whichever is used.
+func TestStrategies(t *testing.T) {
+	t.Parallel()
+	none := gittest.Config{}
+	filterOnly := gittest.Config{AllowFilter: true}
+	reachable := gittest.Config{AllowReachableSHA1InWant: true}
+	tip := gittest.Config{AllowTipSHA1InWant: true}
+	for _, tc := range []struct {
+		name        string
+		cfg         gittest.Config
+		treeFilters bool
+		commit      int
+		branch      string
+		want        string
+	}{
+		{"full", gittest.FullConfig(), true, 1, "", sparse.StrategyPathWalk},
+		{"reachable wants and filters", gittest.Config{AllowFilter: true, AllowReachableSHA1InWant: true}, true, 1, "", sparse.StrategyPathWalk},
+		{"tree filters refused", gittest.FullConfig(), false, 1, "", sparse.StrategyBlobless},
+		{"no filter", reachable, true, 1, "", sparse.StrategyShallow},
+		{"tip wants only, tip commit", tip, true, 3, "", sparse.StrategyShallow},
+		{"nothing allowed, tip commit", none, true, 3, "", sparse.StrategyShallow},
+		{"nothing allowed, old commit, branch", none, true, 1, "main", sparse.StrategyBranch},
+		{"filter only, old commit, branch", filterOnly, true, 0, "main", sparse.StrategyBranch},
+		// git upload-pack over stateless HTTP checks that a wanted commit
+		// is reachable whatever allowTipSHA1InWant says, so the capability
+		// is enough to try, and the attempt succeeds.
+		{"tip wants only, old commit", tip, true, 1, "", sparse.StrategyShallow},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHistory(t)
+			paths := []string{"k8s/kustomize"}
+			want := newOracle(t, h.dir).checkout(t, h.commits[tc.commit], paths)
+			h.configure(t, tc.cfg, tc.treeFilters)
+			co, err := sparse.Fetch(context.Background(), sparse.Request{
+				URL: h.url, Commit: h.commits[tc.commit], Branch: tc.branch, Paths: paths,
+			})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, co.Stats.Strategy)
+			assert.Equal(t, want, snapshotFS(t, co.FS))
+			total := h.srv.Total(h.name)
+			assert.Equal(t, total.ResponseBytes, co.Stats.BytesReceived, "bytes counted like the server")
+			assert.Equal(t, int(total.Requests), co.Stats.RoundTrips, "round trips counted like the server")
+		})
+	}
+}
+
+// The path walk costs four round trips for a two-level path and never
+// downloads content outside the cone.
+func TestPathWalkCost(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	co, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[1], Paths: []string{"k8s/kustomize"}})
+	require.NoError(t, err)
+	assert.Equal(t, 4, co.Stats.RoundTrips, "advertisement, commit+root, k8s, cone")
+	assert.Less(t, co.Stats.BytesReceived, int64(4000), "the 200 kB asset outside the cone is never sent")
+	// commit, root tree, k8s tree, then the cone's 7 trees and 6 blobs.
+	assert.Equal(t, 16, co.Stats.Objects)
+}
