@@ -1,0 +1,152 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/registrytest"
+)
+
+// Served is a world online: its repositories on a git server and its tags
+// in a registry. It is safe for concurrent use.
+type Served struct {
+	// Git serves copies of both repositories as "monorepo.git" and
+	// "gitops.git", with every upload-pack switch on and pushes accepted
+	// ([gittest.FullConfig]). The copies share objects with the world's
+	// repositories by hard links but never write through to them, so tests
+	// can push to them (and flip their switches) freely.
+	Git *gittest.Server
+	// Registry holds every tag of [World.Tags]; its counters are reset
+	// after the pushes.
+	Registry *registrytest.Registry
+	// MonorepoURL and GitOpsURL are the clone URLs.
+	MonorepoURL, GitOpsURL string
+	// MonorepoDir and GitOpsDir are the served copies' directories.
+	MonorepoDir, GitOpsDir string
+	// ImageRepo is the image repository with the registry's host:
+	// "127.0.0.1:PORT/code-dot-org/code-dot-org".
+	ImageRepo string
+	// Digests maps every tag to the digest it points at: the index digest
+	// for multi-arch tags, the image manifest digest for per-arch tags.
+	Digests map[string]string
+
+	root string
+	once sync.Once
+}
+
+// Serve starts a git server over copies of w's repositories and a registry
+// holding w's tags, and returns them once every tag is pushed. The caller
+// must [Served.Close] it. Serving the small world takes a fraction of a
+// second and the large one a few seconds.
+//
+// Every commit with an image gets its own multi-arch OCI index (see
+// [Served.Digests]): per-arch images whose configs carry the build time
+// ([Tag.Built]) as "created" and the commit as the
+// org.opencontainers.image.revision label, and an index with the same
+// annotations. Decoy tags other than off-branch ones point at the index or
+// per-arch image of their commit. Images are written into the registry in
+// process, not over HTTP, so that thousands of tags take seconds.
+//
+// Errors come from the file system, git or the registry; nothing is left
+// running after an error.
+func Serve(ctx context.Context, w *World) (s *Served, err error) {
+	s = &Served{Digests: map[string]string{}}
+	defer func() {
+		if err != nil {
+			s.Close()
+			s = nil
+		}
+	}()
+	if s.root, err = os.MkdirTemp("", "railyard-demo-"); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	for name, src := range map[string]string{MonorepoName: w.MonorepoDir, GitOpsName: w.GitOpsDir} {
+		if err := linkTree(src, filepath.Join(s.root, name)); err != nil {
+			return nil, fmt.Errorf("demo: copy %s: %w", name, err)
+		}
+	}
+	if s.Git, err = gittest.Start(s.root); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	for _, name := range []string{MonorepoName, GitOpsName} {
+		if err := s.Git.Configure(name, gittest.FullConfig()); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	}
+	s.MonorepoURL, s.GitOpsURL = s.Git.RepoURL(MonorepoName), s.Git.RepoURL(GitOpsName)
+	s.MonorepoDir, s.GitOpsDir = s.Git.RepoDir(MonorepoName), s.Git.RepoDir(GitOpsName)
+	if s.Registry, err = registrytest.Start(); err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	s.ImageRepo = s.Registry.Repo(w.ImageRepo)
+	if err := push(ctx, s.Registry, w, s.Digests); err != nil {
+		return nil, err
+	}
+	s.Registry.ResetStats()
+	return s, nil
+}
+
+// Close stops both servers and removes the served copies. Calling it again
+// does nothing.
+func (s *Served) Close() {
+	s.once.Do(func() {
+		if s.Registry != nil {
+			s.Registry.Close()
+		}
+		if s.Git != nil {
+			s.Git.Close()
+		}
+		if s.root != "" {
+			_ = os.RemoveAll(s.root)
+		}
+	})
+}
+
+// linkTree copies the directory tree src to dst, hard-linking files where
+// it can. Git replaces files by renaming new ones into place, so writes to
+// either copy never reach the other.
+func linkTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(target, 0o755)
+		case !d.Type().IsRegular():
+			return nil // a bare repository holds no links
+		}
+		if os.Link(p, target) == nil {
+			return nil
+		}
+		return copyFile(p, target)
+	})
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
