@@ -25,22 +25,56 @@
 //   - a [Gate] such as [LegacyGitflowGate] decides whether a pair may be
 //     issued.
 //
+// Discovery does real I/O:
+//
+//   - a [GitSource] lists the newest commits of a branch over smart HTTP,
+//     fetching commits without trees or blobs (filter tree:0 with deepen)
+//     where the server allows it, and falling back to shallow and then full
+//     fetches otherwise ([FetchStats] reports the strategy and the bytes);
+//   - an [ImageSource] pages through a registry repository's tags and
+//     resolves digests by HEAD, one request per tag it is asked about;
+//   - a [Warehouse] pairs them over the window, resolves digests only for
+//     paired tags, applies [WithRevisionCheck], [WithIssued] and
+//     [WithGates], and returns a [Discovery]: the Freight, named with
+//     [KargoID], and every unpaired artifact with its [Reason].
+//
+// For example (error handling elided):
+//
+//	git, err := freight.NewGitSource("https://github.com/org/monorepo.git", "main",
+//		freight.WithLimit(200), freight.WithGitHubTokenFromEnv())
+//	app, err := freight.NewImageSource("ghcr.io/org/app", freight.WithGitHubTokenFromEnv())
+//	wh, err := freight.NewWarehouse("app", git, []*freight.ImageSource{app})
+//	d, err := wh.Discover(ctx)
+//	for _, f := range d.Freight { ... } // newest commit first
+//
 // # Security
 //
 // Tags and ids are parsed strictly; anything else is a decoy, never a
-// candidate. [LegacyGitflowGate] reads only one bounded file per commit from
+// candidate. Credentials (user info in a git URL, [WithBasicAuth],
+// [WithBearerToken], [WithGitHubToken], the Docker config) are sent only to
+// the source they were given for ([WithGitHubToken] only to github.com and
+// ghcr.io) and never appear in errors or logs: URLs are stored and logged
+// without user info and with query values elided. Registry pagination links
+// are followed only to the same scheme and host, and pages are bounded in
+// size and number. Git objects land in a temporary directory that is
+// removed before [GitSource.History] returns. [LegacyGitflowGate] reads only one bounded file per commit from
 // the fs.FS it is given, at a path built from validated single path
 // elements.
 //
 // # Concurrency
 //
-// All functions are safe for concurrent use. The value types ([Commit],
-// [Image], [Freight]) are plain data.
+// All functions, [GitSource], [ImageSource] and [Warehouse] are safe for
+// concurrent use. The value types ([Commit], [Image], [Freight],
+// [Discovery]) are plain data.
 //
 // # Errors
 //
 // Invalid input is reported with errors wrapping the sentinels in errors.go
 // ([ErrInvalidCommitID], [ErrInvalidOption], [ErrRefused], ...), typed where
 // callers need fields ([CommitIDError], [MovedTagError], [RemoteError]).
-// Use errors.Is and errors.As.
+// Use errors.Is and errors.As. Network failures come as a [*RemoteError]
+// wrapping [ErrNotFound], [ErrBranchNotFound], [ErrUnauthorized] or
+// [ErrRejected] (retrying cannot help) or [ErrUnavailable] (transient
+// failures outlasted [WithRetries]; a later call may succeed), or the
+// context's error.
 package freight
