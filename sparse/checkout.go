@@ -99,7 +99,7 @@ func (c *Checkout) WriteTo(dir string) error {
 	}
 	// rename(2) replaces an empty directory atomically and fails on a
 	// non-empty one, so a concurrent writer cannot be overwritten.
-	if err := os.Rename(tmp, dir); err != nil {
+	if err := renameDir(tmp, dir); err != nil {
 		_ = os.RemoveAll(tmp)
 		return fmt.Errorf("sparse: write checkout: %w: %w", ErrDestination, errors.Unwrap(err))
 	}

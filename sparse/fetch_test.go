@@ -147,8 +147,13 @@ func TestStrategies(t *testing.T) {
 func TestPathWalkCost(t *testing.T) {
 	t.Parallel()
 	h := newHistory(t)
-	co, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[1], Paths: []string{"k8s/kustomize"}})
+	var last sparse.Progress
+	calls := 0
+	co, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[1], Paths: []string{"k8s/kustomize"}},
+		sparse.WithProgress(func(p sparse.Progress) { last = p; calls++ }))
 	require.NoError(t, err)
+	assert.Equal(t, 3, calls, "one report per upload-pack response")
+	assert.Equal(t, sparse.Progress{BytesReceived: co.Stats.BytesReceived, Objects: co.Stats.Objects, RoundTrips: co.Stats.RoundTrips}, last)
 	assert.Equal(t, 4, co.Stats.RoundTrips, "advertisement, commit+root, k8s, cone")
 	assert.Less(t, co.Stats.BytesReceived, int64(4000), "the 200 kB asset outside the cone is never sent")
 	// commit, root tree, k8s tree, then the cone's 7 trees and 6 blobs.

@@ -31,3 +31,12 @@ func lockFile(ctx context.Context, f *os.File) error {
 		}
 	}
 }
+
+// renameDir renames the directory from to to, replacing to if it is an
+// empty directory (rename(2) semantics; os.Rename refuses that case).
+func renameDir(from, to string) error {
+	if err := syscall.Rename(from, to); err != nil {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
+	}
+	return nil
+}

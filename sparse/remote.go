@@ -222,14 +222,16 @@ func (r *remote) retry(ctx context.Context, what string, fn func() error) error 
 	for attempt := 0; ; attempt++ {
 		r.meter.startAttempt()
 		err := fn()
+		// Checked first: a response may cross the limit after the pack is
+		// complete, where no reader sees the error.
+		if r.meter.overLimit() {
+			return &LimitError{Limit: "transfer", Max: r.meter.max}
+		}
 		if err == nil {
 			return nil
 		}
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return fmt.Errorf("%s: %w", what, ctxErr)
-		}
-		if r.meter.overLimit() {
-			return &LimitError{Limit: "transfer", Max: r.meter.max}
 		}
 		if errors.Is(err, ErrCommitNotFound) {
 			return err

@@ -1,0 +1,102 @@
+package sparse_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/sparse"
+)
+
+// With a cache, a later fetch of another commit downloads only the objects
+// it lacks, and a fetch of a cached commit needs only the advertisement.
+func TestCacheReuse(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	o := newOracle(t, h.dir)
+	paths := []string{"k8s/kustomize"}
+	cache := t.TempDir()
+	fetch := func(commit int, opts ...sparse.Option) *sparse.Checkout {
+		t.Helper()
+		co, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[commit], Paths: paths}, opts...)
+		require.NoError(t, err)
+		assert.Equal(t, o.checkout(t, h.commits[commit], paths), snapshotFS(t, co.FS))
+		return co
+	}
+	fetch(0, sparse.WithCache(cache))
+	cold := fetch(2)
+	warm := fetch(2, sparse.WithCache(cache))
+	assert.Less(t, warm.Stats.Objects, cold.Stats.Objects, "unchanged trees and blobs come from the cache")
+
+	again := fetch(2, sparse.WithCache(cache))
+	assert.Equal(t, 1, again.Stats.RoundTrips, "only the advertisement")
+	assert.Zero(t, again.Stats.Objects)
+}
+
+// A corrupt cache is detected, emptied and rebuilt; its content is never
+// trusted.
+func TestCacheCorruptionRebuilt(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	paths := []string{"k8s/kustomize"}
+	want := newOracle(t, h.dir).checkout(t, h.commits[1], paths)
+	cache := t.TempDir()
+	_, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[1], Paths: paths}, sparse.WithCache(cache))
+	require.NoError(t, err)
+
+	packs, err := filepath.Glob(filepath.Join(cache, "objects", "pack", "*.pack"))
+	require.NoError(t, err)
+	require.NotEmpty(t, packs)
+	for _, p := range packs {
+		data, err := os.ReadFile(p)
+		require.NoError(t, err)
+		for i := 12; i < len(data)-20; i += 7 {
+			data[i] ^= 0x55 // keep header and trailer, break the objects
+		}
+		require.NoError(t, os.WriteFile(p, data, 0o644))
+	}
+
+	var logs bytes.Buffer
+	co, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[1], Paths: paths},
+		sparse.WithCache(cache), sparse.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	require.NoError(t, err)
+	assert.Equal(t, want, snapshotFS(t, co.FS))
+	assert.Contains(t, logs.String(), "rebuilding", "the corruption was detected")
+	assert.Greater(t, co.Stats.Objects, 0, "objects were fetched again")
+}
+
+// Fetches sharing a cache directory serialize on its lock and all succeed.
+func TestCacheConcurrent(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	o := newOracle(t, h.dir)
+	paths := []string{"k8s"}
+	want := make([]map[string]entry, len(h.commits))
+	for i, c := range h.commits {
+		want[i] = o.checkout(t, c, paths)
+	}
+	cache := t.TempDir()
+	var wg sync.WaitGroup
+	results := make([]*sparse.Checkout, 8)
+	errs := make([]error, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = sparse.Fetch(context.Background(),
+				sparse.Request{URL: h.url, Commit: h.commits[i%len(h.commits)], Paths: paths}, sparse.WithCache(cache))
+		}()
+	}
+	wg.Wait()
+	for i, co := range results {
+		require.NoError(t, errs[i])
+		assert.Equal(t, want[i%len(h.commits)], snapshotFS(t, co.FS))
+	}
+}

@@ -1,0 +1,48 @@
+package sparse_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/sparse"
+)
+
+func TestResolve(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	gittest.MustGit(t, h.dir, "tag", "light", h.commits[1])
+	gittest.MustGit(t, h.dir, "tag", "-a", "-m", "annotated", "v1", h.commits[2])
+	gittest.MustGit(t, h.dir, "branch", "release", h.commits[0])
+	for ref, want := range map[string]string{
+		"main":               h.commits[3],
+		"refs/heads/main":    h.commits[3],
+		"HEAD":               h.commits[3],
+		"release":            h.commits[0],
+		"light":              h.commits[1],
+		"v1":                 h.commits[2], // peeled to the commit
+		"refs/tags/v1":       h.commits[2],
+		"refs/heads/release": h.commits[0],
+	} {
+		h.srv.ResetStats()
+		got, err := sparse.Resolve(context.Background(), h.url, ref)
+		require.NoError(t, err, ref)
+		assert.Equal(t, want, got, ref)
+		total := h.srv.Total(h.name)
+		assert.Equal(t, int64(1), total.Requests, "one round trip")
+	}
+
+	_, err := sparse.Resolve(context.Background(), h.url, "nope")
+	assert.ErrorIs(t, err, sparse.ErrRefNotFound)
+	for _, bad := range []string{"", "a..b", "main@{1}", "a b", "-x", "x\x00"} {
+		_, err := sparse.Resolve(context.Background(), h.url, bad)
+		assert.ErrorIs(t, err, sparse.ErrInvalidRequest, "%q", bad)
+	}
+	_, err = sparse.Resolve(context.Background(), "file:///tmp/x.git", "main")
+	assert.ErrorIs(t, err, sparse.ErrInvalidRequest)
+	_, err = sparse.Resolve(context.Background(), h.srv.RepoURL("missing.git"), "main")
+	assert.ErrorIs(t, err, sparse.ErrTransfer)
+}
