@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
@@ -168,19 +169,22 @@ func runKustomize(mem filesys.FileSystem, dir string) (r *Result, err error) {
 	return newResult(rm)
 }
 
-// newResult captures the objects of rm and its YAML stream.
+// newResult captures the objects of rm. The stream joins their documents
+// with "---" lines, exactly as kustomize's ResMap.AsYaml does, without
+// encoding every object a second time.
 func newResult(rm resmap.ResMap) (*Result, error) {
-	stream, err := rm.AsYaml()
-	if err != nil {
-		return nil, fmt.Errorf("%w: encode: %w", ErrKustomize, err)
-	}
 	resources := rm.Resources()
 	objects := make([]Object, 0, len(resources))
-	for _, res := range resources {
+	var stream bytes.Buffer
+	for i, res := range resources {
 		y, err := res.AsYAML()
 		if err != nil {
 			return nil, fmt.Errorf("%w: encode %s: %w", ErrKustomize, res.CurId(), err)
 		}
+		if i > 0 {
+			stream.WriteString("---\n")
+		}
+		stream.Write(y)
 		objects = append(objects, Object{
 			APIVersion: res.GetApiVersion(),
 			Kind:       res.GetKind(),
@@ -189,5 +193,5 @@ func newResult(rm resmap.ResMap) (*Result, error) {
 			YAML:       y,
 		})
 	}
-	return &Result{objects: objects, yaml: stream}, nil
+	return &Result{objects: objects, yaml: stream.Bytes()}, nil
 }

@@ -69,7 +69,7 @@ func loadDeployment(fsys fs.FS, name string) (Deployment, error) {
 		if errors.Is(err, io.EOF) {
 			return Deployment{}, fmt.Errorf("%w: empty file", ErrInvalidDeployment)
 		}
-		return Deployment{}, fmt.Errorf("%w: %v", ErrInvalidDeployment, err)
+		return Deployment{}, fmt.Errorf("%w: %s", ErrInvalidDeployment, strings.Join(strings.Fields(err.Error()), " "))
 	}
 	if dir := path.Base(path.Dir(name)); dir != "." {
 		d.Name = dir

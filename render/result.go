@@ -102,7 +102,7 @@ func (n FileNaming) stem(o Object) (string, bool) {
 		if b.Len() > 0 {
 			b.WriteString(sep)
 		}
-		safe, changed := sanitize(p, sep)
+		safe, changed := sanitize(p)
 		lossy = lossy || changed
 		b.WriteString(safe)
 	}
@@ -116,15 +116,15 @@ func (n FileNaming) stem(o Object) (string, bool) {
 	return s, lossy
 }
 
-// sanitize lower-cases p and replaces every byte outside [a-z0-9.-] (and
-// the separator) by '-', as well as a leading '.'. It reports whether the
-// result differs from p other than by case.
-func sanitize(p, sep string) (string, bool) {
+// sanitize lower-cases p and replaces every byte outside [a-z0-9.-] by
+// '-', as well as a leading '.'. It reports whether the result differs from
+// p other than by case.
+func sanitize(p string) (string, bool) {
 	changed := false
 	b := []byte(strings.ToLower(p))
 	for i, c := range b {
 		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.' && i > 0
-		if !ok || string(c) == sep {
+		if !ok {
 			b[i], changed = '-', true
 		}
 	}

@@ -33,7 +33,7 @@ spec:
         - name: web
           image: nginx
 `)},
-		"base/service.yaml": {Data: []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n")},
+		"base/service.yaml":       {Data: []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n")},
 		"comp/kustomization.yaml": {Data: []byte("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nnamePrefix: test-\n")},
 		"templates/deploy.yaml":   {Data: []byte("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n")},
 	}
@@ -154,9 +154,13 @@ var hostileCases = []hostileCase{
 	{name: "malformed resource YAML", want: ErrInvalidYAML, path: "app/base/deploy.yaml", detail: "line",
 		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/deploy.yaml", deployYAML+"spec: [unclosed\n") }},
 	{name: "malformed kustomization YAML", want: ErrInvalidYAML, path: "app/base/kustomization.yaml",
-		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/kustomization.yaml", "resources:\n- deploy.yaml\n  - : :\n\t") }},
+		edit: func(app fstest.MapFS, _ *Wrapper) {
+			setFile(app, "base/kustomization.yaml", "resources:\n- deploy.yaml\n  - : :\n\t")
+		}},
 	{name: "kustomization with unknown field", want: ErrInvalidKustomization, path: "app/base/kustomization.yaml", detail: "resourcez",
-		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/kustomization.yaml", "resourcez: [deploy.yaml]\n") }},
+		edit: func(app fstest.MapFS, _ *Wrapper) {
+			setFile(app, "base/kustomization.yaml", "resourcez: [deploy.yaml]\n")
+		}},
 	{name: "template with unknown fields", want: ErrInvalidKustomization, path: "app/templates/deploy.yaml", detail: "imagez",
 		edit: func(app fstest.MapFS, w *Wrapper) {
 			setFile(app, "templates/deploy.yaml", "kind: Kustomization\nimagez:\n  - name: nginx\n")
@@ -180,13 +184,17 @@ var hostileCases = []hostileCase{
 	{name: "image with a short digest", want: ErrInvalidImage, path: "w/kustomization.yaml",
 		edit: func(_ fstest.MapFS, w *Wrapper) { w.Images = []Image{{Name: "nginx", Digest: "sha256:abc"}} }},
 	{name: "image tag injecting YAML", want: ErrInvalidImage, path: "w/kustomization.yaml",
-		edit: func(_ fstest.MapFS, w *Wrapper) { w.Images = []Image{{Name: "nginx", Tag: "1\nresources: [https://x]"}} }},
+		edit: func(_ fstest.MapFS, w *Wrapper) {
+			w.Images = []Image{{Name: "nginx", Tag: "1\nresources: [https://x]"}}
+		}},
 	{name: "alias bomb in a resource", want: ErrAliasBomb, path: "app/base/service.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/service.yaml", billionLaughs(9)) }},
 	{name: "alias bomb in a kustomization", want: ErrAliasBomb, path: "app/comp/kustomization.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "comp/kustomization.yaml", "kind: Component\n"+strings.TrimPrefix(billionLaughs(8), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n"))
 		}},
+	{name: "recursive alias", want: ErrInvalidYAML, path: "app/base/service.yaml", detail: "recursive alias",
+		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/service.yaml", deployYAML+"spec: &s\n  again: *s\n") }},
 	{name: "deeply nested YAML", want: ErrInvalidYAML, path: "app/base/service.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/service.yaml", "a: "+strings.Repeat("[", 100_000)+strings.Repeat("]", 100_000)+"\n")
@@ -213,7 +221,9 @@ var hostileCases = []hostileCase{
 			setFile(app, "comp/kustomization.yaml", "kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\npatches:\n  - target: {kind: Deployment}\n    patch: |-\n      - op: replace\n        path: /spec/nope/deeper\n        value: 1\n")
 		}},
 	{name: "resource cycle", want: ErrKustomize, path: "w/kustomization.yaml",
-		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml, .]\n") }},
+		edit: func(app fstest.MapFS, _ *Wrapper) {
+			setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml, .]\n")
+		}},
 }
 
 // Every hostile input is refused with its sentinel, as a FileError naming

@@ -80,34 +80,38 @@ func scanYAML(data []byte) ([]objectID, error) {
 	return ids, nil
 }
 
-// checkAliases refuses a document whose alias expansion is far larger than
-// the document itself.
+// checkAliases refuses a document with a recursive alias (an alias to one
+// of its own ancestors, which the decoder accepts but which expands without
+// end) or whose alias expansion is far larger than the document itself.
 func checkAliases(doc *yaml.Node) error {
 	literal := 0
 	memo := map[*yaml.Node]int{}
+	open := map[*yaml.Node]bool{}
+	cyclic := false
 	var expanded func(n *yaml.Node) int
 	expanded = func(n *yaml.Node) int {
 		if n.Kind == yaml.AliasNode {
 			if n.Alias == nil {
 				return 1
 			}
-			if size, ok := memo[n.Alias]; ok {
-				return size
-			}
-			// An alias cannot refer to an ancestor in a document the decoder
-			// accepted, so the recursion terminates.
-			return expanded(n.Alias)
+			n = n.Alias
 		}
 		if size, ok := memo[n]; ok {
 			return size
 		}
+		if open[n] {
+			cyclic = true
+			return 0
+		}
+		open[n] = true
 		size := 1
 		for _, c := range n.Content {
 			size += expanded(c)
-			if size > maxExpandedNodes*aliasRatio {
+			if cyclic || size > maxExpandedNodes*aliasRatio {
 				break // enough to decide
 			}
 		}
+		delete(open, n)
 		memo[n] = size
 		return size
 	}
@@ -119,7 +123,11 @@ func checkAliases(doc *yaml.Node) error {
 		}
 	}
 	count(doc)
-	if size := expanded(doc); size > maxExpandedNodes && size > aliasRatio*literal {
+	size := expanded(doc)
+	if cyclic {
+		return fmt.Errorf("%w: recursive alias", ErrInvalidYAML)
+	}
+	if size > maxExpandedNodes && size > aliasRatio*literal {
 		return fmt.Errorf("%w: %d nodes expand to more than %d", ErrAliasBomb, literal, min(size, maxExpandedNodes*aliasRatio))
 	}
 	return nil
