@@ -51,6 +51,18 @@ func TestExternalRegistry(t *testing.T) {
 	got, err := remote.List(repo, remote.WithContext(ctx), remote.WithPageSize(2))
 	require.NoError(t, err)
 	assert.Equal(t, sortedTags(), got)
+
+	// distribution checks that an index's children exist: PushIndexes
+	// must push them before the annotated indexes.
+	digests, err := e.PushIndexes(ctx, "org/many", registrytest.IndexOptions{Seed: 2},
+		map[string]string{"git-" + sha: sha, "git-" + sha[1:] + "0": sha[1:] + "0"})
+	require.NoError(t, err)
+	require.Len(t, digests, 2)
+	ref, err = name.NewTag(e.Ref("org/many", "git-"+sha))
+	require.NoError(t, err)
+	desc, err = remote.Head(ref, remote.WithContext(ctx))
+	require.NoError(t, err)
+	assert.Equal(t, digests["git-"+sha], desc.Digest.String())
 }
 
 // The in-process wrapper pages like the real registry: same tags on every

@@ -126,21 +126,32 @@ func TestFaultDelay(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), delay)
 
 	// A long delay ends with the client's context; the request is not
-	// answered and not retried.
+	// answered and not retried. The context is cancelled once the server
+	// holds the request, so the test does not depend on timing.
 	var served atomic.Int64
+	arrived := make(chan struct{})
 	reg.SetFault(func(r registrytest.Request) *registrytest.Fault {
 		if r.Kind == registrytest.KindTags {
-			served.Add(1)
+			if served.Add(1) == 1 {
+				close(arrived)
+			}
 			return &registrytest.Fault{Delay: time.Hour, Status: http.StatusOK}
 		}
 		return nil
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
+	go func() {
+		select {
+		case <-arrived:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	start = time.Now()
 	_, err = remote.List(repoRef(t, reg, "org/app"), remote.WithContext(ctx), noRetry)
-	require.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 5*time.Second)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, time.Since(start), time.Minute)
 	assert.Equal(t, int64(1), served.Load())
 }
 
@@ -158,14 +169,14 @@ func TestCloseEndsDelayedRequests(t *testing.T) {
 		}
 		errc <- err
 	}()
-	require.Eventually(t, func() bool { return reg.Stats()[registrytest.KindOther] == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return reg.Stats()[registrytest.KindOther] == 1 }, 30*time.Second, time.Millisecond)
 	start := time.Now()
 	reg.Close()
-	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Less(t, time.Since(start), time.Minute, "Close must not wait for the hour-long delay")
 	select {
 	case err := <-errc:
 		assert.Error(t, err, "the client sees a closed connection, not an answer")
-	case <-time.After(5 * time.Second):
+	case <-time.After(time.Minute):
 		t.Fatal("client still waiting after Close")
 	}
 	reg.Close() // idempotent

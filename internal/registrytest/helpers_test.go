@@ -16,10 +16,10 @@ import (
 var noRetry = remote.WithRetryBackoff(remote.Backoff{Steps: 1})
 
 // repoRef parses repo on reg.
-func repoRef(t *testing.T, reg *registrytest.Registry, repo string) name.Repository {
-	t.Helper()
+func repoRef(tb testing.TB, reg *registrytest.Registry, repo string) name.Repository {
+	tb.Helper()
 	r, err := name.NewRepository(reg.Repo(repo))
-	require.NoError(t, err)
+	require.NoError(tb, err)
 	return r
 }
 

@@ -110,6 +110,76 @@ func (r *pusher) PushIndex(ctx context.Context, repo, tag string, o IndexOptions
 	return d.String(), nil
 }
 
+// PushIndexes pushes one multi-arch index per entry of revisions (tag →
+// revision), each under its tag and annotated with its revision, and
+// returns the digest of each tag's index (tag → "sha256:<hex>"). The
+// indexes differ only in that annotation: their images, built once from
+// o.Seed and o.Arches (o.Revision is ignored, and the image configs carry
+// no revision label), are pushed once, then each index costs one PUT, a
+// bounded number at a time. Use it for thousands of distinct git-<sha>
+// digests; use [Registry.PushIndex] when image labels matter. It fails on an
+// invalid repo, tag or arch (before any request) or on the first refused
+// request (some tags may then be set).
+func (r *pusher) PushIndexes(ctx context.Context, repo string, o IndexOptions, revisions map[string]string) (map[string]string, error) {
+	o.Revision = ""
+	base, err := buildIndex(o)
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: push indexes: %w", err)
+	}
+	type manifest struct {
+		tag, digest string
+		body        []byte
+	}
+	manifests := make([]manifest, 0, len(revisions))
+	for tag, rev := range revisions {
+		if _, err := r.parseTag(repo, tag); err != nil {
+			return nil, fmt.Errorf("registrytest: push indexes: %w", err)
+		}
+		idx := mutate.Annotations(base, map[string]string{RevisionKey: rev}).(v1.ImageIndex)
+		body, err := idx.RawManifest()
+		if err != nil {
+			return nil, fmt.Errorf("registrytest: push indexes: %w", err)
+		}
+		d, err := idx.Digest()
+		if err != nil {
+			return nil, fmt.Errorf("registrytest: push indexes: %w", err)
+		}
+		manifests = append(manifests, manifest{tag, d.String(), body})
+	}
+	repoRef, err := name.NewRepository(r.Repo(repo), name.Insecure)
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: push indexes: %w", err)
+	}
+	// The children go up with the unannotated base index, by digest only.
+	baseDigest, err := base.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: push indexes: %w", err)
+	}
+	if err := remote.WriteIndex(repoRef.Digest(baseDigest.String()), base, r.remoteOptions(ctx)...); err != nil {
+		return nil, fmt.Errorf("registrytest: push indexes to %s: %w", repoRef, err)
+	}
+	client, err := r.pushClient(ctx, repoRef)
+	if err != nil {
+		return nil, fmt.Errorf("registrytest: push indexes to %s: %w", repoRef, err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(tagConcurrency)
+	digests := make(map[string]string, len(manifests))
+	for _, m := range manifests {
+		digests[m.tag] = m.digest
+		g.Go(func() error {
+			if err := putManifest(gctx, client, r.url+"/v2/"+repo+"/manifests/"+m.tag, string(types.OCIImageIndex), m.body); err != nil {
+				return fmt.Errorf("registrytest: push index %s:%s: %w", repoRef, m.tag, err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return digests, nil
+}
+
 // PushImage pushes a single-arch (linux/amd64) OCI image whose content is
 // determined by seed to repo under tag, and returns its manifest digest. Use
 // it for per-arch tags such as git-<sha>-amd64.
@@ -153,13 +223,10 @@ func (r *pusher) TagMany(ctx context.Context, repo, digest string, tags []string
 			return fmt.Errorf("registrytest: tag: %w", err)
 		}
 	}
-	repoRef := dref.Context()
-	rt, err := transport.NewWithContext(ctx, repoRef.Registry, r.auth, r.client.Transport,
-		[]string{repoRef.Scope(transport.PushScope)})
+	client, err := r.pushClient(ctx, dref.Context())
 	if err != nil {
 		return fmt.Errorf("registrytest: tag %s: %w", dref, err)
 	}
-	client := &http.Client{Transport: rt}
 	body, mediaType, err := getManifest(ctx, client, r.url+"/v2/"+repo+"/manifests/"+digest)
 	if err != nil {
 		return fmt.Errorf("registrytest: tag %s: %w", dref, err)
@@ -175,6 +242,16 @@ func (r *pusher) TagMany(ctx context.Context, repo, digest string, tags []string
 		})
 	}
 	return g.Wait()
+}
+
+// pushClient returns an HTTP client authorized to push to repo.
+func (r *pusher) pushClient(ctx context.Context, repo name.Repository) (*http.Client, error) {
+	rt, err := transport.NewWithContext(ctx, repo.Registry, r.auth, r.client.Transport,
+		[]string{repo.Scope(transport.PushScope)})
+	if err != nil {
+		return nil, err
+	}
+	return &http.Client{Transport: rt}, nil
 }
 
 // manifestAccept lists the manifest media types TagMany accepts.
@@ -235,7 +312,6 @@ func (r *pusher) remoteOptions(ctx context.Context) []remote.Option {
 		remote.WithTransport(r.client.Transport),
 	}
 }
-
 
 // buildIndex builds the index o describes.
 func buildIndex(o IndexOptions) (v1.ImageIndex, error) {

@@ -157,3 +157,51 @@ func TestPushErrors(t *testing.T) {
 	reg.SetFault(onKind(registrytest.KindManifestPut, registrytest.Fault{Status: http.StatusInternalServerError}))
 	assert.Error(t, reg.TagMany(ctx, "app", d, []string{"a", "b"}))
 }
+
+func TestPushIndexes(t *testing.T) {
+	t.Parallel()
+	reg := registrytest.New(t)
+	ctx := t.Context()
+	revisions := map[string]string{}
+	for i := range 200 {
+		rev := fmt.Sprintf("%040x", i)
+		revisions["git-"+rev] = rev
+	}
+	reg.ResetStats()
+	digests, err := reg.PushIndexes(ctx, "app", registrytest.IndexOptions{Seed: 5, Revision: "ignored"}, revisions)
+	require.NoError(t, err)
+	require.Len(t, digests, len(revisions))
+	assert.Equal(t, int64(len(revisions)+3), reg.Stats()[registrytest.KindManifestPut],
+		"two images and the base index once, then one PUT per tag")
+
+	seen := map[string]bool{}
+	for _, d := range digests {
+		assert.False(t, seen[d], "digests must be distinct")
+		seen[d] = true
+	}
+	var children []string
+	for _, tag := range []string{"git-" + fmt.Sprintf("%040x", 0), "git-" + fmt.Sprintf("%040x", 199)} {
+		ref := tagRef(t, reg, "app", tag)
+		desc, err := remote.Head(ref, remote.WithContext(ctx))
+		require.NoError(t, err)
+		assert.Equal(t, digests[tag], desc.Digest.String())
+		idx, err := remote.Index(ref, remote.WithContext(ctx))
+		require.NoError(t, err)
+		m, err := idx.IndexManifest()
+		require.NoError(t, err)
+		assert.Equal(t, revisions[tag], m.Annotations[registrytest.RevisionKey])
+		require.Len(t, m.Manifests, 2)
+		img, err := idx.Image(m.Manifests[1].Digest)
+		require.NoError(t, err, "children are in the registry")
+		cfg, err := img.ConfigFile()
+		require.NoError(t, err)
+		assert.Equal(t, "arm64", cfg.Architecture)
+		children = append(children, m.Manifests[0].Digest.String())
+	}
+	assert.Equal(t, children[0], children[1], "indexes share their images")
+
+	reg.ResetStats()
+	_, err = reg.PushIndexes(ctx, "app", registrytest.IndexOptions{}, map[string]string{"ok": "a", "not ok": "b"})
+	assert.Error(t, err)
+	assert.Zero(t, reg.Stats()[registrytest.KindOther], "invalid tags fail before any request")
+}

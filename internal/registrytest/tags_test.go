@@ -2,6 +2,8 @@ package registrytest_test
 
 import (
 	"encoding/json"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -73,7 +75,7 @@ func TestPagedListReturnsEveryTag(t *testing.T) {
 // listings (it sends no Link header, so clients stop after one page).
 func TestStockRegistryTruncatesPagedListings(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(registry.New())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	img, err := random.Image(16, 1)
 	require.NoError(t, err)
