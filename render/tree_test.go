@@ -194,7 +194,9 @@ var hostileCases = []hostileCase{
 			setFile(app, "comp/kustomization.yaml", "kind: Component\n"+strings.TrimPrefix(billionLaughs(8), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lol\n"))
 		}},
 	{name: "recursive alias", want: ErrInvalidYAML, path: "app/base/service.yaml", detail: "recursive alias",
-		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/service.yaml", deployYAML+"spec: &s\n  again: *s\n") }},
+		edit: func(app fstest.MapFS, _ *Wrapper) {
+			setFile(app, "base/service.yaml", deployYAML+"spec: &s\n  again: *s\n")
+		}},
 	{name: "deeply nested YAML", want: ErrInvalidYAML, path: "app/base/service.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/service.yaml", "a: "+strings.Repeat("[", 100_000)+strings.Repeat("]", 100_000)+"\n")

@@ -1,0 +1,117 @@
+package render_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"testing/fstest"
+
+	"github.com/railyard-gitops/railyard/render"
+)
+
+// The monorepo's deploy package, as a sparse checkout would return it.
+var monorepo = fstest.MapFS{
+	"k8s/kustomize/base/kustomization.yaml": {Data: []byte("resources:\n  - deployment.yaml\n  - service.yaml\n")},
+	"k8s/kustomize/base/deployment.yaml": {Data: []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: cdo-dashboard
+spec:
+  template:
+    spec:
+      containers:
+        - name: dashboard
+          image: code-dot-org
+`)},
+	"k8s/kustomize/base/service.yaml":                 {Data: []byte("apiVersion: v1\nkind: Service\nmetadata:\n  name: cdo-dashboard\n")},
+	"k8s/kustomize/overlays/local/kustomization.yaml": {Data: []byte("resources: [https://example.com/never-read.yaml]\n")},
+}
+
+// The GitOps repository's policy for one deployment and its env type.
+var gitops = fstest.MapFS{
+	"apps/codeai/deployments/test/deployment.yaml": {Data: []byte("envType: test\nnamespace: codeai-test\nbranch: stage/test\n")},
+	"apps/codeai/envTypes/test/kustomization.yaml": {Data: []byte(`apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+namePrefix: test-
+labels:
+  - pairs: {codeai.code.org/env-type: test}
+    includeSelectors: true
+`)},
+}
+
+func ExampleBuild() {
+	dep, err := render.LoadDeployment(gitops, "apps/codeai/deployments/test/deployment.yaml")
+	if err != nil {
+		panic(err)
+	}
+	res, err := render.Build(context.Background(),
+		[]render.Mount{{At: "src", FS: monorepo}, {At: "gitops", FS: gitops}},
+		render.Wrapper{
+			Dir:        "wrapper",
+			Resources:  []string{"../src/k8s/kustomize/base"},
+			Components: []string{"../gitops/apps/codeai/envTypes/" + dep.EnvType},
+			Namespace:  dep.Namespace,
+			Images: []render.Image{{
+				Name:    "code-dot-org",
+				NewName: "ghcr.io/code-dot-org/code-dot-org",
+				Tag:     "git-4f1c2b9d8e7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c",
+			}},
+		})
+	if err != nil {
+		panic(err)
+	}
+	for _, o := range res.Objects() {
+		fmt.Println(o.Kind, o.Namespace, o.Name)
+	}
+	fmt.Println(slices.Sorted(maps.Keys(res.Files())))
+	// Output:
+	// Service codeai-test test-cdo-dashboard
+	// Deployment codeai-test test-cdo-dashboard
+	// [codeai-test_apps_v1_deployment_test-cdo-dashboard.yaml codeai-test_v1_service_test-cdo-dashboard.yaml]
+}
+
+func ExampleDiff() {
+	build := func(tag string) *render.Result {
+		res, err := render.Build(context.Background(), []render.Mount{{At: "src", FS: monorepo}},
+			render.Wrapper{
+				Dir:       "wrapper",
+				Resources: []string{"../src/k8s/kustomize/base"},
+				Namespace: "codeai-test",
+				Images:    []render.Image{{Name: "code-dot-org", Tag: tag}},
+			}, render.WithFileNaming(render.NamingKargo))
+		if err != nil {
+			panic(err)
+		}
+		return res
+	}
+	// The stage branch as the previous promotion left it.
+	stage := fstest.MapFS{}
+	for name, data := range build("git-1111111111111111111111111111111111111111").Files() {
+		stage["apps/codeai/deployments/test/deploy/"+name] = &fstest.MapFile{Data: data}
+	}
+
+	s, err := render.Diff(stage, "apps/codeai/deployments/test/deploy", build("git-2222222222222222222222222222222222222222"))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(s)
+	fmt.Print(s.Markdown())
+	// Output:
+	// 0 added, 1 changed, 0 removed, 1 unchanged
+	// **0 added, 1 changed, 0 removed** (1 unchanged)
+	//
+	// | change | kind | namespace | name |
+	// |---|---|---|---|
+	// | changed | `Deployment` | `codeai-test` | `cdo-dashboard` |
+}
+
+func ExampleLoadDeployment() {
+	dep, err := render.LoadDeployment(gitops, "apps/codeai/deployments/test/deployment.yaml")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%+v\n", dep)
+	// Output:
+	// {Name:test EnvType:test Namespace:codeai-test Branch:stage/test}
+}
