@@ -9,8 +9,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"runtime"
 	"sync"
 	"time"
@@ -72,26 +72,41 @@ type ociConfig struct {
 	} `json:"rootfs"`
 }
 
-// image is the multi-arch image of one commit, as pushed.
+// image is the multi-arch image of one commit.
 type image struct {
 	index     []byte
 	manifests map[string][]byte // by arch
 }
 
-// registryWriter writes into a registrytest.Registry in process, through
-// its HTTP handler but without a network round trip.
+// registryWriter writes into a registry with plain OCI distribution
+// requests (the demo registry asks for no credentials).
 type registryWriter struct {
-	reg  *registrytest.Registry
-	repo string
+	client *http.Client
+	base   string // "http://host:port/v2/<repo>"
 }
 
+func newRegistryWriter(reg *registrytest.Registry, repo string, conns int) registryWriter {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = conns
+	return registryWriter{client: &http.Client{Transport: tr}, base: reg.URL + "/v2/" + repo}
+}
+
+func (rw registryWriter) close() { rw.client.CloseIdleConnections() }
+
 func (rw registryWriter) do(ctx context.Context, method, path, contentType string, body []byte, want int) error {
-	req := httptest.NewRequestWithContext(ctx, method, "/v2/"+rw.repo+path, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, rw.base+path, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	req.Header.Set("Content-Type", contentType)
-	rec := httptest.NewRecorder()
-	rw.reg.ServeHTTP(rec, req)
-	if rec.Code != want {
-		return fmt.Errorf("demo: %s /v2/%s%s: status %d: %s", method, rw.repo, path, rec.Code, bytes.TrimSpace(rec.Body.Bytes()))
+	resp, err := rw.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<10))
+	if resp.StatusCode != want {
+		return fmt.Errorf("demo: %s %s: status %d: %s", method, req.URL.Path, resp.StatusCode, bytes.TrimSpace(msg))
 	}
 	return nil
 }
@@ -112,60 +127,76 @@ func digestOf(b []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// build pushes the per-arch images of commit (built at built) by digest
-// and returns them with their index, which is not pushed yet.
-func (rw registryWriter) build(ctx context.Context, commit string, arches []string, built time.Time) (image, error) {
-	img := image{manifests: map[string][]byte{}}
+// fullImages is how many of the newest commits of the watched branch get
+// per-arch images of their own; older commits share unlabelled ones, so
+// that each of their tags costs one request.
+const fullImages = 100
+
+// images pushes, by digest, one image per arch built from commit at built
+// and returns their manifests by arch. An empty commit makes the shared,
+// unlabelled images.
+func (rw registryWriter) images(ctx context.Context, commit string, arches []string, built time.Time) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	for _, arch := range arches {
+		tarball, diffID, err := layer(commit, arch)
+		if err != nil {
+			return nil, err
+		}
+		var cfg ociConfig
+		cfg.Created, cfg.Architecture, cfg.OS = built.Format(time.RFC3339), arch, "linux"
+		if commit != "" {
+			cfg.Config.Labels = map[string]string{RevisionKey: commit}
+		}
+		cfg.RootFS.Type, cfg.RootFS.DiffIDs = "layers", []string{diffID}
+		cfgJSON, err := json.Marshal(cfg)
+		if err != nil {
+			return nil, err
+		}
+		cfgDesc, err := rw.blob(ctx, mediaConfig, cfgJSON)
+		if err != nil {
+			return nil, err
+		}
+		layerDesc, err := rw.blob(ctx, mediaLayer, tarball)
+		if err != nil {
+			return nil, err
+		}
+		m, err := json.Marshal(ociManifest{SchemaVersion: 2, MediaType: mediaManifest, Config: cfgDesc, Layers: []descriptor{layerDesc}})
+		if err != nil {
+			return nil, err
+		}
+		if err := rw.manifest(ctx, digestOf(m), mediaManifest, m); err != nil {
+			return nil, err
+		}
+		out[arch] = m
+	}
+	return out, nil
+}
+
+// indexOf returns the index over manifests (in arches order), annotated
+// with commit and built.
+func indexOf(commit string, built time.Time, arches []string, manifests map[string][]byte) ([]byte, error) {
 	idx := ociIndex{SchemaVersion: 2, MediaType: mediaIndex, Annotations: map[string]string{
 		RevisionKey: commit, CreatedKey: built.Format(time.RFC3339),
 	}}
 	for _, arch := range arches {
-		tarball, diffID, err := layer(commit, arch)
-		if err != nil {
-			return img, err
-		}
-		var cfg ociConfig
-		cfg.Created, cfg.Architecture, cfg.OS = built.Format(time.RFC3339), arch, "linux"
-		cfg.Config.Labels = map[string]string{RevisionKey: commit}
-		cfg.RootFS.Type, cfg.RootFS.DiffIDs = "layers", []string{diffID}
-		cfgJSON, err := json.Marshal(cfg)
-		if err != nil {
-			return img, err
-		}
-		cfgDesc, err := rw.blob(ctx, mediaConfig, cfgJSON)
-		if err != nil {
-			return img, err
-		}
-		layerDesc, err := rw.blob(ctx, mediaLayer, tarball)
-		if err != nil {
-			return img, err
-		}
-		m, err := json.Marshal(ociManifest{SchemaVersion: 2, MediaType: mediaManifest, Config: cfgDesc, Layers: []descriptor{layerDesc}})
-		if err != nil {
-			return img, err
-		}
-		if err := rw.manifest(ctx, digestOf(m), mediaManifest, m); err != nil {
-			return img, err
-		}
-		img.manifests[arch] = m
+		m := manifests[arch]
 		idx.Manifests = append(idx.Manifests, descriptor{MediaType: mediaManifest, Digest: digestOf(m),
 			Size: int64(len(m)), Platform: &platform{Architecture: arch, OS: "linux"}})
 	}
-	var err error
-	img.index, err = json.Marshal(idx)
-	return img, err
+	return json.Marshal(idx)
 }
 
-// layer returns a gzipped tarball holding the commit id and architecture
-// of an image, and its diff id.
+// layer returns a gzipped tarball holding the architecture and commit id
+// (if any) of an image, and its diff id.
 func layer(commit, arch string) ([]byte, string, error) {
 	var tb bytes.Buffer
 	tw := tar.NewWriter(&tb)
 	epochZero := time.Unix(0, 0)
-	for _, f := range []struct{ name, body string }{
-		{"home/cdo/code-dot-org/REVISION", commit + "\n"},
-		{"home/cdo/code-dot-org/ARCH", arch + "\n"},
-	} {
+	files := []struct{ name, body string }{{"home/cdo/code-dot-org/ARCH", arch + "\n"}}
+	if commit != "" {
+		files = append(files, struct{ name, body string }{"home/cdo/code-dot-org/REVISION", commit + "\n"})
+	}
+	for _, f := range files {
 		if err := tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), ModTime: epochZero}); err != nil {
 			return nil, "", err
 		}
@@ -189,17 +220,35 @@ func layer(commit, arch string) ([]byte, string, error) {
 
 // push writes every tag of w into the registry and records its digest.
 func push(ctx context.Context, reg *registrytest.Registry, w *World, digests map[string]string) error {
-	rw := registryWriter{reg: reg, repo: w.ImageRepo}
+	conns := 4 * runtime.GOMAXPROCS(0)
+	rw := newRegistryWriter(reg, w.ImageRepo, conns)
+	defer rw.close()
+	shared, err := rw.images(ctx, "", Arches, w.Commits[len(w.Commits)-1].Time)
+	if err != nil {
+		return err
+	}
+	own := map[string]bool{}
+	for _, c := range w.Commits[:min(len(w.Commits), fullImages)] {
+		own[c.ID] = true
+	}
 	images := map[string]image{} // by commit
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	g.SetLimit(conns)
 	for _, t := range w.Tags {
 		if t.Decoy != "" && t.Decoy != DecoyOffBranch {
 			continue
 		}
 		g.Go(func() error {
-			img, err := rw.build(gctx, t.Commit, t.Arches, t.Built)
+			img := image{manifests: shared}
+			if own[t.Commit] || t.Decoy == DecoyOffBranch {
+				var err error
+				if img.manifests, err = rw.images(gctx, t.Commit, t.Arches, t.Built); err != nil {
+					return err
+				}
+			}
+			index, err := indexOf(t.Commit, t.Built, t.Arches, img.manifests)
+			img.index = index
 			mu.Lock()
 			images[t.Commit] = img
 			mu.Unlock()
@@ -210,7 +259,7 @@ func push(ctx context.Context, reg *registrytest.Registry, w *World, digests map
 		return err
 	}
 	g, gctx = errgroup.WithContext(ctx)
-	g.SetLimit(runtime.GOMAXPROCS(0))
+	g.SetLimit(conns)
 	for _, t := range w.Tags {
 		img, ok := images[t.Commit]
 		body, mediaType := img.index, mediaIndex

@@ -45,13 +45,15 @@ type Served struct {
 // must [Served.Close] it. Serving the small world takes a fraction of a
 // second and the large one a few seconds.
 //
-// Every commit with an image gets its own multi-arch OCI index (see
-// [Served.Digests]): per-arch images whose configs carry the build time
-// ([Tag.Built]) as "created" and the commit as the
-// org.opencontainers.image.revision label, and an index with the same
-// annotations. Decoy tags other than off-branch ones point at the index or
-// per-arch image of their commit. Images are written into the registry in
-// process, not over HTTP, so that thousands of tags take seconds.
+// Every commit with an image gets its own multi-arch OCI index, annotated
+// with the commit ([RevisionKey]) and the build time [Tag.Built]
+// ([CreatedKey]). For the newest 100 commits of the branch and the
+// off-branch tags the per-arch images are the commit's own too: their
+// configs carry the build time as "created" and the commit as the
+// [RevisionKey] label. Older commits' indexes share two unlabelled per-arch
+// images, so that each of their tags costs one request. Decoy tags other
+// than off-branch ones point at the index (or per-arch image) of their
+// commit.
 //
 // Errors come from the file system, git or the registry; nothing is left
 // running after an error.
