@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/railyard-gitops/railyard/internal/demo"
 	"github.com/railyard-gitops/railyard/internal/gittest"
 	"github.com/railyard-gitops/railyard/sparse"
 )
@@ -158,4 +159,41 @@ func TestPathWalkCost(t *testing.T) {
 	assert.Less(t, co.Stats.BytesReceived, int64(4000), "the 200 kB asset outside the cone is never sent")
 	// commit, root tree, k8s tree, then the cone's 7 trees and 6 blobs.
 	assert.Equal(t, 16, co.Stats.Objects)
+}
+
+// On the demo monorepo (k8s/kustomize with base, components, overlays, the
+// k8s/kustomize-old decoy and bulk content), Fetch matches the git CLI at
+// the tip and at older commits with and without deploy changes.
+func TestDemoWorldMatchesGit(t *testing.T) {
+	t.Parallel()
+	w, err := demo.Build(t.TempDir(), demo.Small, demo.DefaultSeed)
+	require.NoError(t, err)
+	s, err := demo.Serve(context.Background(), w)
+	require.NoError(t, err)
+	t.Cleanup(s.Close)
+	o := newOracle(t, w.MonorepoDir)
+
+	picks := []demo.Commit{w.Commits[0]}
+	var changed, unchanged bool
+	for _, c := range w.Commits[1:] {
+		if c.DeployChanged && !changed || !c.DeployChanged && !unchanged {
+			picks = append(picks, c)
+			changed, unchanged = changed || c.DeployChanged, unchanged || !c.DeployChanged
+		}
+	}
+	require.Len(t, picks, 3, "tip, a deploy change and an app-only change")
+	for _, c := range picks {
+		for _, paths := range [][]string{
+			{demo.DeployPath},
+			{demo.DeployPath + "/base", demo.DeployPath + "/components"},
+			{"k8s"},
+		} {
+			want := o.checkout(t, c.ID, paths)
+			require.NotEmpty(t, want)
+			co, err := sparse.Fetch(context.Background(), sparse.Request{URL: s.MonorepoURL, Commit: c.ID, Paths: paths})
+			require.NoError(t, err)
+			assert.Equal(t, want, snapshotFS(t, co.FS), "%s %v", c.Subject, paths)
+			assert.Equal(t, sparse.StrategyPathWalk, co.Stats.Strategy)
+		}
+	}
 }
