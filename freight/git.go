@@ -61,12 +61,11 @@ type History struct {
 //
 // A GitSource is safe for concurrent use.
 type GitSource struct {
-	url      string // credential-free, as given otherwise; Commit.RepoURL
-	branch   string
-	endpoint *transport.Endpoint
-	auth     transport.AuthMethod
-	client   transport.Transport
-	o        *options
+	url    string // credential-free, as given otherwise; Commit.RepoURL
+	branch string
+	auth   transport.AuthMethod
+	client transport.Transport
+	o      *options
 }
 
 // NewGitSource returns a source for branch of the repository at repoURL
@@ -102,12 +101,11 @@ func NewGitSource(repoURL, branch string, opts ...Option) (*GitSource, error) {
 	}
 	u.User = nil
 	clean := u.String()
-	ep, err := transport.NewEndpoint(clean)
-	if err != nil {
+	if _, err := transport.NewEndpoint(clean); err != nil {
 		return nil, invalid("git URL %s", redactURL(u))
 	}
 	return &GitSource{
-		url: clean, branch: branch, endpoint: ep, auth: auth,
+		url: clean, branch: branch, auth: auth,
 		client: githttp.NewClient(o.client()), o: o,
 	}, nil
 }
@@ -156,7 +154,13 @@ func (g *GitSource) treeDepth() int {
 }
 
 func (g *GitSource) fetch(ctx context.Context) (*History, error) {
-	session, err := g.client.NewUploadPackSession(g.endpoint, g.auth)
+	// A fresh endpoint per fetch: go-git rewrites it when the server
+	// redirects, so it cannot be shared between concurrent fetches.
+	ep, err := transport.NewEndpoint(g.url)
+	if err != nil {
+		return nil, err
+	}
+	session, err := g.client.NewUploadPackSession(ep, g.auth)
 	if err != nil {
 		return nil, gitErr(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -27,6 +28,10 @@ const (
 	maxTagPage  = 16 << 20 // bytes of one tags/list page
 	maxTagPages = 100_000  // pages of one listing
 )
+
+// pathComponent is one component of a repository name in the OCI
+// distribution spec.
+var pathComponent = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$`)
 
 // ImageSource lists the tags of one registry repository and resolves
 // digests, with one request per tags/list page and one per resolved tag.
@@ -59,6 +64,14 @@ func NewImageSource(repo string, opts ...Option) (*ImageSource, error) {
 	r, err := name.NewRepository(repo, name.StrictValidation)
 	if err != nil {
 		return nil, invalid("image repository %q: %v", repo, err)
+	}
+	if strings.Contains(repo, "://") {
+		return nil, invalid("image repository %q: no scheme allowed", repo)
+	}
+	for _, c := range strings.Split(r.RepositoryStr(), "/") {
+		if !pathComponent.MatchString(c) {
+			return nil, invalid("image repository %q: path component %q", repo, c)
+		}
 	}
 	var auth authn.Authenticator = authn.Anonymous
 	switch {

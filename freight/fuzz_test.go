@@ -1,0 +1,65 @@
+package freight
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"testing"
+	"testing/fstest"
+)
+
+// FuzzNextPage: any Link header either yields no next page, an error, or a
+// page on the same registry.
+func FuzzNextPage(f *testing.F) {
+	for _, s := range []string{"", `</v2/a/tags/list?last=b>; rel="next"`, `<http://evil/x>; rel="next"`, `<>; rel=next`, `<%zz>`, "<", ">"} {
+		f.Add(s)
+	}
+	cur, err := url.Parse("https://ghcr.io/v2/org/app/tags/list?n=100")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		next, err := nextPage(header, cur)
+		if err != nil || next == nil {
+			return
+		}
+		if next.Host != cur.Host || next.Scheme != cur.Scheme || next.User != nil {
+			t.Fatalf("Link %q leads to %s", header, next)
+		}
+	})
+}
+
+// FuzzLegacyGitflowGate: any record content allows only a record naming the
+// commit and its tag, and otherwise refuses; it never panics or fails.
+func FuzzLegacyGitflowGate(f *testing.F) {
+	f.Add("revision: " + sha1ID + "\ntag: git-" + sha1ID + "\nmergedAt: 2026-11-20T10:00:00Z\n")
+	f.Add("a: &a [*a]\n")
+	f.Add("revision: [\n")
+	f.Add("- - - -\n")
+	f.Fuzz(func(t *testing.T, content string) {
+		gate := LegacyGitflowGate{Warehouse: "w", Env: "e", FS: fstest.MapFS{
+			"warehouses/w/legacy-gitflow/e/merged/git-" + sha1ID + ".yaml": {Data: []byte(content)},
+		}}
+		err := gate.Check(context.Background(), Freight{Commit: Commit{ID: sha1ID}})
+		if err != nil && !errors.Is(err, ErrRefused) {
+			t.Fatalf("record %q: %v", content, err)
+		}
+	})
+}
+
+// FuzzKargoID: any input hashes to a 40-hex name, and git URL
+// normalization is deterministic.
+func FuzzKargoID(f *testing.F) {
+	f.Add("codeai", "https://github.com/org/repo.git", sha1ID, "ghcr.io/org/app", "git-"+sha1ID)
+	f.Add("", "git@github.com:org/repo", "", "", "")
+	f.Fuzz(func(t *testing.T, origin, repoURL, id, imageRepo, tag string) {
+		f := Freight{Commit: Commit{RepoURL: repoURL, ID: id}, Images: []Image{{RepoURL: imageRepo, Tag: tag}}}
+		got := KargoID(origin, f)
+		if len(got) != 40 || !isLowerHex(got) {
+			t.Fatalf("KargoID = %q", got)
+		}
+		if normalizeGitURL(repoURL) != normalizeGitURL(repoURL) {
+			t.Fatal("normalization not deterministic")
+		}
+	})
+}
