@@ -167,6 +167,35 @@ func TestServer(t *testing.T) {
 	assert.Error(t, err, "nothing listens after Close")
 }
 
+// TestStartPortTaken checks that Start moves to another port when the one
+// it chose is taken before Gitea binds it.
+func TestStartPortTaken(t *testing.T) {
+	bin := os.Getenv(EnvBinary)
+	require.NotEmpty(t, bin, "%s is unset: run .ci/tools (integration tests never skip)", EnvBinary)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	calls := 0
+	pickPort = func() (int, error) {
+		calls++
+		if calls == 2 { // the first `web` attempt
+			return taken.Addr().(*net.TCPAddr).Port, nil
+		}
+		return freePort()
+	}
+	defer func() { pickPort = freePort }()
+
+	srv, err := Start(ctx, bin)
+	require.NoError(t, err)
+	defer srv.Close()
+	assert.Equal(t, 3, calls)
+	assert.NotContains(t, srv.URL, ":"+strconv.Itoa(taken.Addr().(*net.TCPAddr).Port)+"/")
+	require.NoError(t, srv.API(ctx, http.MethodGet, "/api/v1/version", nil, nil))
+}
+
 // TestStartWithoutBinary checks that a missing gitea is a failure, not
 // a skip.
 func TestStartWithoutBinary(t *testing.T) {

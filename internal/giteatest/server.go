@@ -51,14 +51,15 @@ type Server struct {
 // Start runs a new Gitea from the binary bin: it writes a minimal app.ini
 // into a new temporary directory, runs `gitea migrate`, creates the admin
 // user and its token with `gitea admin user create`, starts `gitea web` on
-// a free port of 127.0.0.1 and waits until /api/v1/version answers.
+// a free port of 127.0.0.1 and waits until the API answers to the token
+// (GET /api/v1/user; /api/v1/version answers by then too). When
+// another process takes the chosen port first, it tries again on a new port
+// (three attempts).
 //
 // ctx bounds the start only; the server runs until [Server.Close]. Start
 // returns [ErrNoBinary] for an empty bin, a [*CommandError] when a gitea
 // command fails or the server exits early, and ctx's error when ctx is done
-// first. Nothing is left running or on disk after an error. Retrying helps
-// only when another process took the chosen port (a [*CommandError] for
-// "web").
+// first. Nothing is left running or on disk after an error.
 func Start(ctx context.Context, bin string, opts ...Option) (*Server, error) {
 	if bin == "" {
 		return nil, ErrNoBinary
@@ -82,19 +83,10 @@ func Start(ctx context.Context, bin string, opts ...Option) (*Server, error) {
 		}
 	}()
 
-	port, err := freePort()
-	if err != nil {
+	keys := newSecrets()
+	if err := s.configure(o, keys); err != nil {
 		return nil, err
 	}
-	s.URL = "http://127.0.0.1:" + strconv.Itoa(port) + "/"
-	ini, err := appIni(dir, port, o)
-	if err != nil {
-		return nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "app.ini"), ini, 0o600); err != nil {
-		return nil, fmt.Errorf("giteatest: write app.ini: %w", err)
-	}
-
 	out := io.MultiWriter(s.output, o.output)
 	if _, err := s.run(ctx, bin, out, false, "migrate"); err != nil {
 		return nil, err
@@ -113,9 +105,55 @@ func Start(ctx context.Context, bin string, opts ...Option) (*Server, error) {
 	}
 	s.Token = string(m[1])
 
+	for attempt := 1; ; attempt++ {
+		// A port chosen just before `web` binds it: the window for a clash
+		// is small, and a clash is retried.
+		if err := s.configure(o, keys); err != nil {
+			return nil, err
+		}
+		err := s.web(ctx, bin, out)
+		if err == nil {
+			break
+		}
+		if attempt < 3 && errors.Is(err, errPortTaken) {
+			s.cmd, s.done = nil, nil
+			continue
+		}
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+// configure picks a free port, sets s.URL and writes app.ini for it.
+func (s *Server) configure(o *options, keys secrets) error {
+	port, err := pickPort()
+	if err != nil {
+		return err
+	}
+	s.URL = "http://127.0.0.1:" + strconv.Itoa(port) + "/"
+	ini, err := appIni(s.dir, port, o, keys)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "app.ini"), ini, 0o600); err != nil {
+		return fmt.Errorf("giteatest: write app.ini: %w", err)
+	}
+	return nil
+}
+
+// errPortTaken reports that `gitea web` could not bind its port.
+var errPortTaken = errors.New("port taken")
+
+// web starts `gitea web` and waits until it answers; a server that exits or
+// fails to listen first gives a [*CommandError] with its output (wrapping
+// errPortTaken when the port was taken).
+func (s *Server) web(ctx context.Context, bin string, out io.Writer) error {
+	mark := s.output.written()
 	s.cmd = s.command(bin, out, "web")
 	if err := s.cmd.Start(); err != nil {
-		return nil, &CommandError{Command: "web", Err: err}
+		s.cmd = nil
+		return &CommandError{Command: "web", Err: err}
 	}
 	s.done = make(chan struct{})
 	var waitErr error
@@ -123,16 +161,21 @@ func Start(ctx context.Context, bin string, opts ...Option) (*Server, error) {
 		waitErr = s.cmd.Wait()
 		close(s.done)
 	}()
-	if err := s.waitReady(ctx); err != nil {
-		select {
-		case <-s.done:
-			return nil, &CommandError{Command: "web", Err: fmt.Errorf("exited before answering: %v", waitErr), Output: s.output.String()}
-		default:
-		}
-		return nil, err
+	err := s.waitReady(ctx, mark)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errPortTaken):
+		// Gitea logs the failure but does not exit.
+		s.kill()
+		return &CommandError{Command: "web", Err: err, Output: s.output.since(mark)}
 	}
-	ok = true
-	return s, nil
+	select {
+	case <-s.done:
+		return &CommandError{Command: "web", Err: fmt.Errorf("exited before answering: %v", waitErr), Output: s.output.since(mark)}
+	default:
+		return err
+	}
 }
 
 // tokenRE finds the token in the output of `gitea admin user create
@@ -197,23 +240,29 @@ func (s *Server) env() []string {
 	)
 }
 
-// waitReady polls /api/v1/version until it answers 200, the process exits,
-// or ctx is done.
-func (s *Server) waitReady(ctx context.Context) error {
+// waitReady polls /api/v1/user with the admin token until it answers 200:
+// then the server listening is this one, not another process that took the
+// port. It returns early when the process exits, logs that it cannot
+// listen (errPortTaken), or ctx is done.
+func (s *Server) waitReady(ctx context.Context, mark int64) error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"api/v1/version", nil)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"api/v1/user", nil)
 		if err != nil {
 			return fmt.Errorf("giteatest: %w", err)
 		}
+		req.Header.Set("Authorization", "token "+s.Token)
 		if resp, err := client.Do(req); err == nil {
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
+		}
+		if out := s.output.since(mark); strings.Contains(out, "Failed to start server") || strings.Contains(out, "address already in use") {
+			return errPortTaken
 		}
 		select {
 		case <-ctx.Done():
@@ -230,23 +279,32 @@ func (s *Server) waitReady(ctx context.Context) error {
 // return the first call's result.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
-		if s.cmd != nil && s.cmd.Process != nil {
-			pgid := s.cmd.Process.Pid
-			_ = syscall.Kill(-pgid, syscall.SIGTERM)
-			select {
-			case <-s.done:
-			case <-time.After(10 * time.Second):
-			}
-			// Whatever is left of the group (git children, a hung server).
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			<-s.done
-		}
+		s.kill()
 		if err := os.RemoveAll(s.dir); err != nil {
 			s.closeErr = fmt.Errorf("giteatest: remove work dir: %w", err)
 		}
 	})
 	return s.closeErr
 }
+
+// kill stops the web process group, if any, and waits for it.
+func (s *Server) kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	pgid := s.cmd.Process.Pid
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+	}
+	// Whatever is left of the group (git children, a hung server).
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	<-s.done
+}
+
+// pickPort chooses the port of each `web` attempt; tests replace it.
+var pickPort = freePort
 
 // freePort returns a TCP port of 127.0.0.1 that was free a moment ago.
 func freePort() (int, error) {
@@ -258,8 +316,21 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+// secrets are the server's keys, the same in every app.ini it is given.
+type secrets struct{ secretKey, internalToken, jwtSecret string }
+
+func newSecrets() secrets {
+	jwt := make([]byte, 32)
+	_, _ = rand.Read(jwt)
+	return secrets{
+		secretKey:     randomString(32),
+		internalToken: randomString(64),
+		jwtSecret:     base64.RawURLEncoding.EncodeToString(jwt),
+	}
+}
+
 // appIni renders the minimal configuration of a server in dir on port.
-func appIni(dir string, port int, o *options) ([]byte, error) {
+func appIni(dir string, port int, o *options, keys secrets) ([]byte, error) {
 	runUser := ""
 	if u, err := user.Current(); err == nil {
 		runUser = u.Username
@@ -268,8 +339,6 @@ func appIni(dir string, port int, o *options) ([]byte, error) {
 	} else {
 		return nil, fmt.Errorf("giteatest: current user: %w", err)
 	}
-	jwt := make([]byte, 32)
-	_, _ = rand.Read(jwt)
 	root := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
 
 	cfg := &iniFile{}
@@ -305,12 +374,12 @@ func appIni(dir string, port int, o *options) ([]byte, error) {
 
 	sec := cfg.section("security")
 	sec.set("INSTALL_LOCK", "true")
-	sec.set("SECRET_KEY", randomString(32))
-	sec.set("INTERNAL_TOKEN", randomString(64))
+	sec.set("SECRET_KEY", keys.secretKey)
+	sec.set("INTERNAL_TOKEN", keys.internalToken)
 	sec.set("PASSWORD_HASH_ALGO", "pbkdf2_v1") // fast basic auth; test-only secrets
 	sec.set("MIN_PASSWORD_LENGTH", "8")
 	sec.set("PASSWORD_COMPLEXITY", "off")
-	cfg.section("oauth2").set("JWT_SECRET", base64.RawURLEncoding.EncodeToString(jwt))
+	cfg.section("oauth2").set("JWT_SECRET", keys.jwtSecret)
 
 	repo := cfg.section("repository")
 	repo.set("ROOT", filepath.Join(dir, "repos"))
@@ -409,11 +478,13 @@ type tailBuffer struct {
 	mu  sync.Mutex
 	max int
 	buf []byte
+	n   int64 // bytes written in all
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.n += int64(len(p))
 	t.buf = append(t.buf, p...)
 	if over := len(t.buf) - t.max; over > 0 {
 		t.buf = append(t.buf[:0], t.buf[over:]...)
@@ -421,8 +492,26 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String returns the kept bytes.
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return string(t.buf)
+}
+
+// written returns how many bytes were written in all, a mark for since.
+func (t *tailBuffer) written() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n
+}
+
+// since returns the kept bytes written after mark.
+func (t *tailBuffer) since(mark int64) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if n := t.n - mark; n < int64(len(t.buf)) {
+		return string(t.buf[int64(len(t.buf))-n:])
+	}
 	return string(t.buf)
 }

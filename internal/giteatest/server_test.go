@@ -15,7 +15,7 @@ func TestAppIni(t *testing.T) {
 		WithSetting("log", "LEVEL", "Info"),
 	})
 	require.NoError(t, err)
-	ini, err := appIni("/tmp/g", 3456, o)
+	ini, err := appIni("/tmp/g", 3456, o, newSecrets())
 	require.NoError(t, err)
 	s := string(ini)
 	for _, want := range []string{
@@ -68,6 +68,11 @@ func TestAuthURL(t *testing.T) {
 func TestTailBuffer(t *testing.T) {
 	b := &tailBuffer{max: 4}
 	_, _ = b.Write([]byte("abc"))
-	_, _ = b.Write([]byte("defg"))
+	mark := b.written()
+	_, _ = b.Write([]byte("de"))
+	assert.Equal(t, "de", b.since(mark))
+	_, _ = b.Write([]byte("fg"))
 	assert.Equal(t, "defg", b.String())
+	assert.Equal(t, "defg", b.since(mark), "only what is kept")
+	assert.Equal(t, "g", b.since(mark+3))
 }
