@@ -1,3 +1,54 @@
 // Package gitops commits rendered manifests to stage branches of a GitOps
 // repository and drives the review flow for stages that need approval.
+//
+// # Usage
+//
+// A [Repo] names a remote repository; it keeps no clone. [Repo.Commit]
+// writes one [Change] — the files of a rendered folder — to a branch:
+//
+//	repo, err := gitops.NewRepo("https://git.example.com/org/gitops.git",
+//		gitops.WithToken(token), gitops.WithAuthor("Kargo", "kargo@example.com"))
+//	res, err := repo.Commit(ctx, gitops.Change{
+//		Branch:     "stage/test",
+//		Base:       "main",
+//		Dir:        "apps/web/deployments/test/deploy",
+//		Files:      files, // e.g. one file per rendered object
+//		Provenance: &gitops.Provenance{SourceCommit: sha, FreightID: id},
+//	})
+//
+// Commit fetches only the tip's commit and trees (no blobs where the server
+// supports partial-clone filters), replaces Change.Dir wholly with
+// Change.Files in memory, keeps every other path, and skips the commit when
+// nothing changed (Result.Changed is false). Otherwise it commits on the tip
+// and pushes with a lease on it. Identical inputs give identical trees: the
+// provenance is written as commit trailers and as a file named
+// [DefaultProvenanceFile] inside Dir, without timestamps and without an
+// extension that Argo CD's directory source would apply.
+//
+// # Security
+//
+// Credentials (in the URL, [WithBasicAuth], [WithToken], [WithSSHKey]) never
+// appear in errors or logs; URLs are reported without user information.
+// Branch names are checked by [ValidateBranch] and paths must be clean and
+// relative, without ".." or ".git" components; provenance fields may not
+// contain line breaks, so they cannot inject trailers. Only https, http and
+// ssh URLs are accepted. Commits can be signed with [WithSigner].
+//
+// # Concurrency
+//
+// A [Repo] is safe for concurrent use. Commits to the same branch through
+// one Repo are serialized. Writers in other Repos or processes are kept
+// apart by the push lease: receive-pack moves the branch only if it still
+// holds the tip the commit was built on. A push that loses the race is
+// re-applied on the new tip, with backoff, up to [WithMaxAttempts] times; a
+// stage branch is never force-pushed and no other writer's commit is lost.
+//
+// # Errors
+//
+// Invalid input is reported before any I/O as *[BranchError] or *[PathError]
+// (matching [ErrInvalidBranch], [ErrInvalidPath]) or [ErrInvalidChange].
+// [ErrAuth] and [ErrRepositoryNotFound] come from the server and are not
+// retried; transient failures (connection errors, 5xx, 429) are retried
+// within the attempt budget. A branch that kept moving gives a
+// *[ConflictError] ([ErrConflict]).
 package gitops

@@ -1,0 +1,205 @@
+package gitops
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"path"
+	"sort"
+	"strings"
+)
+
+// Change is one rendered output to commit. Its zero fields are safe: a zero
+// Dir replaces the whole tree, a nil Provenance records none.
+type Change struct {
+	// Branch receives the commit, e.g. "stage/test". It is created if
+	// missing: from Base when Base is set, as an orphan otherwise.
+	Branch string
+	// Base is the branch a missing Branch starts from; "" starts an orphan.
+	Base string
+	// Dir is the subtree replaced wholly by Files, e.g.
+	// "apps/web/deployments/test/deploy"; "" is the whole tree. Every path
+	// outside Dir keeps its content.
+	Dir string
+	// Files maps slash-separated paths relative to Dir to file contents.
+	// Empty Files removes Dir.
+	Files map[string][]byte
+	// Message is the commit message subject and body; see
+	// [WithMessageTemplate].
+	Message string
+	// Provenance, when set, is written as commit trailers and as the
+	// provenance file inside Dir (see [WithProvenanceFile]).
+	Provenance *Provenance
+	// Summary, used by [Repo.Propose], replaces the file-level change
+	// summary in the pull request body, e.g. with an object-level summary
+	// of the render. It is shown as preformatted text.
+	Summary string
+}
+
+// Provenance records what a render was made from. Every field is optional;
+// none may contain line breaks or control characters, and SourceRepo must
+// not carry credentials.
+type Provenance struct {
+	SourceRepo   string   // the source repository URL
+	SourceCommit string   // the commit the deploy package was read at
+	Images       []string // image references, "repo:tag@digest"
+	FreightID    string   // the Kargo Freight ID
+	PolicyCommit string   // the GitOps repository commit holding the policy used
+}
+
+// Trailers returns the provenance as git trailer lines ("Key: value"), in a
+// fixed order, each ending in a newline.
+func (p *Provenance) Trailers() string {
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	line := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	line("Railyard-Source-Repo", p.SourceRepo)
+	line("Railyard-Source-Commit", p.SourceCommit)
+	for _, img := range p.Images {
+		line("Railyard-Image", img)
+	}
+	line("Railyard-Freight", p.FreightID)
+	line("Railyard-Policy-Commit", p.PolicyCommit)
+	return b.String()
+}
+
+func (p *Provenance) validate() error {
+	if p == nil {
+		return nil
+	}
+	fields := append([]string{p.SourceRepo, p.SourceCommit, p.FreightID, p.PolicyCommit}, p.Images...)
+	for _, f := range fields {
+		for _, r := range f {
+			if r < ' ' || r == 0x7f || r == '\u2028' || r == '\u2029' {
+				return fmt.Errorf("gitops: %w: provenance field %q contains a control character", ErrInvalidChange, f)
+			}
+		}
+	}
+	if u, err := url.Parse(p.SourceRepo); err == nil && u.User != nil {
+		return fmt.Errorf("gitops: %w: provenance source repository URL carries credentials", ErrInvalidChange)
+	}
+	return nil
+}
+
+// MessageData is what a message template (see [WithMessageTemplate]) is
+// executed with.
+type MessageData struct {
+	Branch, Base, Dir, Message string
+	Files                      int        // number of files in the change
+	Provenance                 Provenance // zero when the change has none
+}
+
+func (c *Change) messageData() MessageData {
+	d := MessageData{Branch: c.Branch, Base: c.Base, Dir: c.Dir, Message: c.Message, Files: len(c.Files)}
+	if c.Provenance != nil {
+		d.Provenance = *c.Provenance
+	}
+	return d
+}
+
+// validate checks everything about c that does not need the remote.
+func (c *Change) validate(provenanceFile string) error {
+	if err := ValidateBranch(c.Branch); err != nil {
+		return err
+	}
+	if c.Base != "" {
+		if err := ValidateBranch(c.Base); err != nil {
+			return err
+		}
+	}
+	if c.Dir != "" {
+		if err := validatePath(c.Dir); err != nil {
+			return err
+		}
+	}
+	names := make(map[string]bool, len(c.Files)+1)
+	for name := range c.Files {
+		if err := validatePath(name); err != nil {
+			return err
+		}
+		names[name] = true
+	}
+	if c.Provenance != nil && provenanceFile != "" {
+		if names[provenanceFile] {
+			return &PathError{Path: provenanceFile, Reason: "collides with the provenance file"}
+		}
+		names[provenanceFile] = true
+	}
+	for name := range names {
+		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+			if names[dir] {
+				return &PathError{Path: name, Reason: fmt.Sprintf("%q is also a file", dir)}
+			}
+		}
+	}
+	return c.Provenance.validate()
+}
+
+// files returns the files to write under Dir, the provenance file included.
+func (c *Change) files(provenanceFile string) map[string][]byte {
+	if c.Provenance == nil || provenanceFile == "" {
+		return c.Files
+	}
+	out := make(map[string][]byte, len(c.Files)+1)
+	for k, v := range c.Files {
+		out[k] = v
+	}
+	out[provenanceFile] = []byte(c.Provenance.Trailers())
+	return out
+}
+
+// validatePath accepts clean, relative, slash-separated paths whose
+// components are not "", ".", ".." or ".git" and hold no control
+// characters or backslashes.
+func validatePath(p string) error {
+	if p == "" {
+		return &PathError{Path: p, Reason: "empty"}
+	}
+	if len(p) > 4096 {
+		return &PathError{Path: p, Reason: "longer than 4096 bytes"}
+	}
+	for _, r := range p {
+		if r < ' ' || r == 0x7f || r == '\\' || r == '\uFFFD' {
+			return &PathError{Path: p, Reason: "contains a control character, a backslash or invalid UTF-8"}
+		}
+	}
+	for _, part := range strings.Split(p, "/") {
+		switch {
+		case part == "":
+			return &PathError{Path: p, Reason: "absolute, or has an empty component"}
+		case part == "." || part == "..":
+			return &PathError{Path: p, Reason: "has a '.' or '..' component"}
+		case strings.EqualFold(strings.TrimRight(part, ". "), ".git"):
+			return &PathError{Path: p, Reason: "has a .git component"}
+		}
+	}
+	return nil
+}
+
+// renderMessage executes the message template and appends the trailers.
+func (r *Repo) renderMessage(c *Change) (string, error) {
+	var b bytes.Buffer
+	if err := r.opts.message.Execute(&b, c.messageData()); err != nil {
+		return "", fmt.Errorf("gitops: %w: message template: %v", ErrInvalidChange, err)
+	}
+	msg := strings.TrimRight(b.String(), "\n") + "\n"
+	if t := c.Provenance.Trailers(); t != "" {
+		msg += "\n" + t
+	}
+	return msg, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

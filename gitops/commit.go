@@ -1,0 +1,276 @@
+package gitops
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Result reports what [Repo.Commit] did.
+type Result struct {
+	Branch string
+	// Commit is the branch tip after the call: the new commit, or the
+	// existing tip when nothing changed.
+	Commit string
+	// Changed is false when the branch already held the change; then
+	// nothing was pushed.
+	Changed bool
+	// Attempts counts the read-apply-push rounds, 1 without races.
+	Attempts int
+	// Files lists the file-level differences inside Change.Dir between the
+	// previous tip (or Base, or nothing) and Commit, in path order; the
+	// provenance file is included.
+	Files []FileChange
+}
+
+// Commit writes c to its branch: it fetches the tip's commit and trees (no
+// blobs where the server supports filters), replaces c.Dir wholly with
+// c.Files, and when that changes the tree, commits on top of the tip and
+// pushes with a lease on the tip. A missing branch is created from c.Base,
+// or as an orphan when c.Base is "".
+//
+// When the push loses a race (the tip moved) or fails transiently, Commit
+// re-reads the tip and applies c again on top of it, up to [WithMaxAttempts]
+// times with backoff; if the new tip already holds the change, the result is
+// a no-op success. It never force-pushes and never drops another writer's
+// commit. Calls for the same branch through one Repo are serialized.
+//
+// Errors: *[BranchError] and *[PathError] for bad input, [ErrInvalidChange],
+// [ErrBaseNotFound], [ErrPathConflict], *[ConflictError] when every attempt
+// lost a race, ctx's error, or a transport error (authentication, missing
+// repository: a retry cannot help; others may heal).
+func (r *Repo) Commit(ctx context.Context, c Change) (Result, error) {
+	if err := c.validate(r.opts.provenanceFile); err != nil {
+		return Result{}, err
+	}
+	msg, err := r.renderMessage(&c)
+	if err != nil {
+		return Result{}, err
+	}
+	unlock, err := r.lock(ctx, c.Branch)
+	if err != nil {
+		return Result{}, err
+	}
+	defer unlock()
+	res, err := r.retry(ctx, c.Branch, func(pushed *plumbing.Hash) (Result, error) {
+		return r.attempt(ctx, &c, msg, pushed)
+	})
+	if err == nil && res.Changed {
+		r.opts.logger.InfoContext(ctx, "gitops: commit pushed", "url", r.url, "branch", c.Branch,
+			"commit", res.Commit, "attempts", res.Attempts)
+	}
+	return res, err
+}
+
+// retry runs attempt until it succeeds, fails permanently or the attempts
+// run out. pushed carries the commit of the last push whose outcome is
+// unknown, so that a later attempt can recognise it on the tip.
+func (r *Repo) retry(ctx context.Context, branch string, attempt func(pushed *plumbing.Hash) (Result, error)) (Result, error) {
+	var pushed plumbing.Hash
+	for n := 1; ; n++ {
+		res, err := attempt(&pushed)
+		res.Attempts = n
+		if err == nil {
+			return res, nil
+		}
+		var re *remoteError
+		rejected := errors.Is(err, errRejected)
+		if !rejected && !(errors.As(err, &re) && !re.permanent) {
+			return Result{}, r.wrap(err)
+		}
+		if n >= r.opts.maxAttempts {
+			if rejected {
+				return Result{}, &ConflictError{Branch: branch, Attempts: n, Err: err}
+			}
+			return Result{}, r.wrap(err)
+		}
+		wait := r.backoff(n)
+		if re != nil && re.retryAfter > wait {
+			wait = min(re.retryAfter, r.opts.backoffMax)
+		}
+		r.opts.logger.DebugContext(ctx, "gitops: retrying", "branch", branch, "attempt", n, "wait", wait, "error", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+	}
+}
+
+// wrap prefixes errors that are not already railyard's own.
+func (r *Repo) wrap(err error) error {
+	if strings.HasPrefix(err.Error(), "gitops: ") || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("gitops: %s: %w", r.url, err)
+}
+
+// backoff returns the wait after attempt n: the n-th doubling of the
+// minimum, capped, drawn from its upper half.
+func (r *Repo) backoff(n int) time.Duration {
+	d := r.opts.backoffMin << min(n-1, 30)
+	if d <= 0 || d > r.opts.backoffMax {
+		d = r.opts.backoffMax
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// base is where an attempt starts: the branch tip, or what a missing branch
+// will be created from (zero for an orphan).
+type base struct {
+	tip    plumbing.Hash // the branch tip; zero when the branch is missing
+	parent plumbing.Hash // the new commit's parent
+	tree   plumbing.Hash // parent's tree; zero for none
+}
+
+// readBase reads the remote's branches through a receive-pack session
+// (returned for the push) and loads the commit and trees the change applies
+// to into ws, from the snapshot cache or by a fetch.
+func (r *Repo) readBase(ctx context.Context, branch, baseBranch string) (base, *workspace, transport.ReceivePackSession, *capability.List, error) {
+	sess, adv, err := r.pushSession(ctx)
+	if err != nil {
+		return base{}, nil, nil, nil, err
+	}
+	b, ws, err := r.loadBase(ctx, adv.References, branch, baseBranch)
+	if err != nil {
+		_ = sess.Close()
+		return base{}, nil, nil, nil, err
+	}
+	return b, ws, sess, adv.Capabilities, nil
+}
+
+// loadBase resolves branch (or baseBranch) in refs and loads its commit
+// and trees.
+func (r *Repo) loadBase(ctx context.Context, refs map[string]plumbing.Hash, branch, baseBranch string) (base, *workspace, error) {
+	b := base{tip: refs[plumbing.NewBranchReferenceName(branch).String()]}
+	b.parent = b.tip
+	if b.parent.IsZero() && baseBranch != "" {
+		if b.parent = refs[plumbing.NewBranchReferenceName(baseBranch).String()]; b.parent.IsZero() {
+			return base{}, nil, fmt.Errorf("gitops: %w: neither %q nor %q exists", ErrBaseNotFound, branch, baseBranch)
+		}
+	}
+	if b.parent.IsZero() {
+		return b, newWorkspace(), nil
+	}
+	ws := r.snapshots.workspace(b.parent)
+	if ws == nil {
+		ws = newWorkspace()
+		if err := r.fetchTip(ctx, b.parent, ws); err != nil {
+			return base{}, nil, err
+		}
+	}
+	parent, err := object.GetCommit(ws.st, b.parent)
+	if err != nil {
+		return base{}, nil, &remoteError{op: "read commit " + b.parent.String(), err: err}
+	}
+	b.tree = parent.TreeHash
+	r.snapshots.add(ws, b.parent)
+	return b, ws, nil
+}
+
+// apply writes c's files into ws and returns the new root tree and the
+// file-level changes inside c.Dir.
+func (r *Repo) apply(c *Change, ws *workspace, root plumbing.Hash) (plumbing.Hash, []FileChange, error) {
+	sub, err := ws.filesTree(c.files(r.opts.provenanceFile))
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	var path []string
+	if c.Dir != "" {
+		path = strings.Split(c.Dir, "/")
+	}
+	old, err := ws.subtree(root, path)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	files, err := ws.diff(old, sub, "", nil)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	if len(path) == 0 {
+		if sub.IsZero() {
+			sub, err = ws.tree(nil)
+		}
+		return sub, files, err
+	}
+	newRoot, err := ws.replace(root, path, sub)
+	return newRoot, files, err
+}
+
+func (r *Repo) attempt(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash) (Result, error) {
+	b, ws, sess, caps, err := r.readBase(ctx, c.Branch, c.Base)
+	if err != nil {
+		return Result{}, err
+	}
+	defer sess.Close()
+	res := Result{Branch: c.Branch, Commit: b.tip.String()}
+	if !pushed.IsZero() && b.tip == *pushed {
+		// An earlier attempt's push landed although its answer was lost.
+		res.Changed = true
+		return res, nil
+	}
+	root, files, err := r.apply(c, ws, b.tree)
+	if err != nil {
+		return Result{}, err
+	}
+	res.Files = files
+	if !b.tip.IsZero() && root == b.tree {
+		res.Files = nil
+		return res, nil
+	}
+	commit, err := r.writeCommit(ws, root, b.parent, msg)
+	if err != nil {
+		return Result{}, err
+	}
+	*pushed = commit
+	if err := r.push(ctx, sess, caps, ws, c.Branch, b.tip, commit); err != nil {
+		return Result{}, err
+	}
+	r.snapshots.add(ws, commit)
+	res.Commit, res.Changed = commit.String(), true
+	return res, nil
+}
+
+// writeCommit writes a commit of tree on parent (zero: none), signed when a
+// signer is configured.
+func (r *Repo) writeCommit(ws *workspace, tree, parent plumbing.Hash, msg string) (plumbing.Hash, error) {
+	now := r.opts.now()
+	c := &object.Commit{
+		Author:    object.Signature{Name: r.opts.author.Name, Email: r.opts.author.Email, When: now},
+		Committer: object.Signature{Name: r.opts.committer.Name, Email: r.opts.committer.Email, When: now},
+		Message:   msg,
+		TreeHash:  tree,
+	}
+	if !parent.IsZero() {
+		c.ParentHashes = []plumbing.Hash{parent}
+	}
+	if r.opts.signer != nil {
+		unsigned := ws.st.NewEncodedObject()
+		if err := c.EncodeWithoutSignature(unsigned); err != nil {
+			return plumbing.ZeroHash, err
+		}
+		rd, err := unsigned.Reader()
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		sig, err := r.opts.signer.Sign(rd)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("gitops: sign commit: %w", err)
+		}
+		c.PGPSignature = string(bytes.TrimRight(sig, "\n")) + "\n"
+	}
+	o := ws.st.NewEncodedObject()
+	if err := c.Encode(o); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return ws.put(o)
+}

@@ -1,0 +1,264 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"text/template"
+	"time"
+)
+
+// Option configures a [Repo]. Options are applied in order by [NewRepo];
+// an option that fails makes NewRepo fail.
+type Option interface {
+	apply(*options) error
+}
+
+type optionFunc func(*options) error
+
+func (f optionFunc) apply(o *options) error { return f(o) }
+
+// Signature names the author or committer of the commits a [Repo] writes.
+type Signature struct {
+	Name  string
+	Email string
+}
+
+type options struct {
+	logger         *slog.Logger
+	author         Signature
+	committer      *Signature
+	auth           *authConfig
+	httpClient     *http.Client
+	maxAttempts    int
+	backoffMin     time.Duration
+	backoffMax     time.Duration
+	signer         Signer
+	message        *template.Template
+	provenanceFile string
+	now            func() time.Time
+}
+
+type authConfig struct {
+	kind       string // "basic" or "ssh"
+	user       string
+	secret     string
+	privateKey []byte
+}
+
+const defaultMessageTemplate = `{{if .Message}}{{.Message}}{{else}}Render {{if .Dir}}{{.Dir}}{{else}}the tree{{end}} to {{.Branch}}{{end}}`
+
+// DefaultProvenanceFile is the name, relative to Change.Dir, of the file that
+// records a Change's provenance. It has no extension, so Argo CD's directory
+// source, which applies every .yaml, .yml and .json file, leaves it alone.
+const DefaultProvenanceFile = "PROVENANCE"
+
+func newOptions(opts []Option) (*options, error) {
+	o := &options{
+		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		author:         Signature{Name: "railyard", Email: "railyard@localhost"},
+		maxAttempts:    8,
+		backoffMin:     200 * time.Millisecond,
+		backoffMax:     5 * time.Second,
+		message:        template.Must(template.New("message").Parse(defaultMessageTemplate)),
+		provenanceFile: DefaultProvenanceFile,
+		now:            time.Now,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			return nil, errors.New("gitops: nil option")
+		}
+		if err := opt.apply(o); err != nil {
+			return nil, err
+		}
+	}
+	if o.committer == nil {
+		o.committer = &o.author
+	}
+	if o.backoffMin > o.backoffMax {
+		return nil, fmt.Errorf("gitops: backoff minimum %v above maximum %v", o.backoffMin, o.backoffMax)
+	}
+	return o, nil
+}
+
+// WithLogger sets the logger. Round trips are logged at Debug with redacted
+// URLs; each pushed commit is one Info line. The default is to discard logs.
+func WithLogger(l *slog.Logger) Option {
+	return optionFunc(func(o *options) error {
+		if l == nil {
+			return errors.New("gitops: nil logger")
+		}
+		o.logger = l
+		return nil
+	})
+}
+
+// WithAuthor sets the author of new commits; it is also the committer unless
+// [WithCommitter] is given. The default is "railyard <railyard@localhost>".
+func WithAuthor(name, email string) Option {
+	return optionFunc(func(o *options) error {
+		s, err := signature(name, email)
+		o.author = s
+		return err
+	})
+}
+
+// WithCommitter sets the committer of new commits. The default is the author.
+func WithCommitter(name, email string) Option {
+	return optionFunc(func(o *options) error {
+		s, err := signature(name, email)
+		o.committer = &s
+		return err
+	})
+}
+
+func signature(name, email string) (Signature, error) {
+	if name == "" || email == "" || strings.ContainsAny(name+email, "<>\n\x00") {
+		return Signature{}, fmt.Errorf("gitops: %w: signature needs a name and an email without '<', '>' or line breaks", ErrInvalidChange)
+	}
+	return Signature{Name: name, Email: email}, nil
+}
+
+// WithBasicAuth authenticates HTTP(S) git requests with a user name and a
+// password or token. Credentials in the URL given to [NewRepo] are used the
+// same way when no auth option is given. The default is no authentication.
+func WithBasicAuth(user, password string) Option {
+	return setAuth(&authConfig{kind: "basic", user: user, secret: password})
+}
+
+// WithToken authenticates HTTP(S) git requests with an access token sent as
+// the basic-auth password, as GitHub, GitLab and Gitea accept it. The
+// default is no authentication.
+func WithToken(token string) Option {
+	return setAuth(&authConfig{kind: "basic", user: "x-access-token", secret: token})
+}
+
+// WithSSHKey authenticates ssh:// and scp-like URLs with a PEM private key
+// (and its passphrase, or ""); host keys are checked against the user's
+// known_hosts files. The default is no authentication.
+func WithSSHKey(user string, privateKeyPEM []byte, passphrase string) Option {
+	return setAuth(&authConfig{kind: "ssh", user: user, secret: passphrase, privateKey: privateKeyPEM})
+}
+
+func setAuth(a *authConfig) Option {
+	return optionFunc(func(o *options) error {
+		if o.auth != nil {
+			return errors.New("gitops: more than one auth option")
+		}
+		if a.kind == "basic" && a.secret == "" {
+			return errors.New("gitops: empty password or token")
+		}
+		o.auth = a
+		return nil
+	})
+}
+
+// WithHTTPClient sets the HTTP client for git over HTTP(S); use it for
+// proxies, custom CAs and timeouts. The default is a client with Go's
+// default transport and no timeout (bound calls with their ctx).
+func WithHTTPClient(c *http.Client) Option {
+	return optionFunc(func(o *options) error {
+		if c == nil {
+			return errors.New("gitops: nil HTTP client")
+		}
+		o.httpClient = c
+		return nil
+	})
+}
+
+// WithMaxAttempts bounds how many times [Repo.Commit] reads the tip, applies
+// the change and pushes, when pushes lose races against other writers or
+// fail transiently. The default is 8.
+func WithMaxAttempts(n int) Option {
+	return optionFunc(func(o *options) error {
+		if n < 1 || n > 1000 {
+			return fmt.Errorf("gitops: max attempts %d outside 1..1000", n)
+		}
+		o.maxAttempts = n
+		return nil
+	})
+}
+
+// WithBackoff sets the delay between attempts: it doubles from min up to
+// max, and each wait is drawn at random from its upper half (jitter). The
+// default is 200ms to 5s.
+func WithBackoff(min, max time.Duration) Option {
+	return optionFunc(func(o *options) error {
+		if min <= 0 || max <= 0 {
+			return errors.New("gitops: backoff must be positive")
+		}
+		o.backoffMin, o.backoffMax = min, max
+		return nil
+	})
+}
+
+// WithSigner signs every new commit, e.g. with [NewPGPSigner]. The default
+// is unsigned commits.
+func WithSigner(s Signer) Option {
+	return optionFunc(func(o *options) error {
+		if s == nil {
+			return errors.New("gitops: nil signer")
+		}
+		o.signer = s
+		return nil
+	})
+}
+
+// WithMessageTemplate sets the text/template that renders the commit message
+// from a [MessageData]; the provenance trailers are appended after it. The
+// default renders Change.Message, or "Render <Dir> to <Branch>" when it is
+// empty.
+func WithMessageTemplate(text string) Option {
+	return optionFunc(func(o *options) error {
+		t, err := template.New("message").Option("missingkey=error").Parse(text)
+		if err != nil {
+			return fmt.Errorf("gitops: message template: %w", err)
+		}
+		o.message = t
+		return nil
+	})
+}
+
+// WithProvenanceFile sets the name, relative to Change.Dir, of the file that
+// records a Change's provenance; "" writes no file. A name ending in .yaml,
+// .yml, .json or .jsonnet is refused: Argo CD would try to apply it. The
+// default is [DefaultProvenanceFile].
+func WithProvenanceFile(name string) Option {
+	return optionFunc(func(o *options) error {
+		if name != "" {
+			if err := validatePath(name); err != nil {
+				return err
+			}
+			if manifestLike(name) {
+				return &PathError{Path: name, Reason: "Argo CD would apply a provenance file with this extension"}
+			}
+		}
+		o.provenanceFile = name
+		return nil
+	})
+}
+
+// WithClock sets the clock for author and committer times. The default is
+// [time.Now].
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(o *options) error {
+		if now == nil {
+			return errors.New("gitops: nil clock")
+		}
+		o.now = now
+		return nil
+	})
+}
+
+func manifestLike(name string) bool {
+	lower := strings.ToLower(name)
+	for _, ext := range []string{".yaml", ".yml", ".json", ".jsonnet"} {
+		if strings.HasSuffix(lower, ext) {
+			return true
+		}
+	}
+	return false
+}

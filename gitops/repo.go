@@ -1,0 +1,145 @@
+package gitops
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+)
+
+// Repo is a remote GitOps repository that rendered changes are committed
+// to. It keeps no local clone: each call fetches what it needs.
+//
+// A Repo is safe for concurrent use. Calls writing the same branch through
+// one Repo are serialized; writers in other Repos or processes are kept
+// apart by the push lease (see [Repo.Commit]).
+type Repo struct {
+	url     string // redacted, for messages
+	ep      *transport.Endpoint
+	tr      transport.Transport
+	auth    transport.AuthMethod
+	secrets []string
+	opts    *options
+
+	snapshots snapshots
+
+	mu       sync.Mutex
+	branches map[string]*branchLock // held or awaited; dropped when unused
+}
+
+type branchLock struct {
+	sem  chan struct{} // one slot
+	refs int           // holders and waiters, guarded by Repo.mu
+}
+
+// NewRepo returns a Repo for the git repository at url (https://, http://
+// or ssh://, or scp-like user@host:path). Credentials in an HTTP(S) URL are
+// moved out of it and used as basic auth unless an auth option is given;
+// they never appear in errors or logs. NewRepo does no I/O. It fails on a
+// malformed URL, an unsupported scheme, conflicting options or an SSH key
+// that does not parse.
+func NewRepo(url string, opts ...Option) (*Repo, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	ep, err := transport.NewEndpoint(url)
+	if err != nil {
+		return nil, fmt.Errorf("gitops: parse repository URL %q: %w", redactURL(url), err)
+	}
+	r := &Repo{ep: ep, opts: o, branches: map[string]*branchLock{}}
+	isHTTP := ep.Protocol == "http" || ep.Protocol == "https"
+	if isHTTP && (ep.User != "" || ep.Password != "") {
+		if ep.Password != "" {
+			r.secrets = append(r.secrets, ep.Password)
+		}
+		if o.auth == nil {
+			r.auth = &githttp.BasicAuth{Username: ep.User, Password: ep.Password}
+		}
+		ep.User, ep.Password = "", ""
+	}
+	r.url = ep.String()
+	switch {
+	case isHTTP:
+		r.tr = githttp.NewClient(o.httpClient)
+	case ep.Protocol == "ssh":
+		if r.tr, err = client.NewClient(ep); err != nil {
+			return nil, fmt.Errorf("gitops: %s: %w", r.url, err)
+		}
+	default:
+		return nil, fmt.Errorf("gitops: repository URL %q: unsupported scheme %q", r.url, ep.Protocol)
+	}
+	if a := o.auth; a != nil {
+		r.secrets = append(r.secrets, a.secret)
+		switch {
+		case a.kind == "basic" && isHTTP:
+			r.auth = &githttp.BasicAuth{Username: a.user, Password: a.secret}
+		case a.kind == "ssh" && !isHTTP:
+			keys, err := gitssh.NewPublicKeys(a.user, a.privateKey, a.secret)
+			if err != nil {
+				return nil, fmt.Errorf("gitops: SSH key: %s", r.redact(err.Error()))
+			}
+			r.auth = keys
+		default:
+			return nil, fmt.Errorf("gitops: %s auth does not apply to %s URLs", a.kind, ep.Protocol)
+		}
+	}
+	return r, nil
+}
+
+// URL returns the repository URL without credentials.
+func (r *Repo) URL() string { return r.url }
+
+// lock serializes writers of one branch within r; it waits until the branch
+// is free or ctx is done.
+func (r *Repo) lock(ctx context.Context, branch string) (unlock func(), err error) {
+	r.mu.Lock()
+	l, ok := r.branches[branch]
+	if !ok {
+		l = &branchLock{sem: make(chan struct{}, 1)}
+		r.branches[branch] = l
+	}
+	l.refs++
+	r.mu.Unlock()
+	release := func() {
+		r.mu.Lock()
+		if l.refs--; l.refs == 0 {
+			delete(r.branches, branch)
+		}
+		r.mu.Unlock()
+	}
+	select {
+	case l.sem <- struct{}{}:
+		return func() { <-l.sem; release() }, nil
+	case <-ctx.Done():
+		release()
+		return nil, ctx.Err()
+	}
+}
+
+// redact removes every secret r knows from s.
+func (r *Repo) redact(s string) string {
+	for _, secret := range r.secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "REDACTED")
+		}
+	}
+	return s
+}
+
+// redactURL drops the user information of a URL-shaped string.
+func redactURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	if at := strings.LastIndex(rest, "@"); at >= 0 && !strings.Contains(rest[:at], "/") {
+		rest = "REDACTED@" + rest[at+1:]
+	}
+	return scheme + "://" + rest
+}

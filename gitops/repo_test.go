@@ -1,0 +1,93 @@
+package gitops_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/internal/gittest"
+)
+
+// recorder is an http.RoundTripper that records the Authorization headers
+// it forwards.
+type recorder struct {
+	mu    sync.Mutex
+	auths []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.auths = append(r.auths, req.Header.Get("Authorization"))
+	r.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func TestNewRepoMovesURLCredentialsToAuth(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	rec := &recorder{}
+	url := strings.Replace(rem.url, "http://", "http://bot:tok3n@", 1)
+	repo := newRepo(t, url, gitops.WithHTTPClient(&http.Client{Transport: rec}))
+	assert.Equal(t, rem.url, repo.URL(), "the URL is reported without credentials")
+
+	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+	require.NoError(t, err)
+	require.NotEmpty(t, rec.auths)
+	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
+	req.SetBasicAuth("bot", "tok3n")
+	for _, a := range rec.auths {
+		assert.Equal(t, req.Header.Get("Authorization"), a)
+	}
+}
+
+func TestNewRepoTokenAuth(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	rec := &recorder{}
+	repo := newRepo(t, rem.url, gitops.WithToken("t0k"), gitops.WithHTTPClient(&http.Client{Transport: rec}))
+	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+	require.NoError(t, err)
+	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
+	req.SetBasicAuth("x-access-token", "t0k")
+	assert.Equal(t, req.Header.Get("Authorization"), rec.auths[0])
+}
+
+// A writer waiting for the branch lock gives up when its ctx ends.
+func TestCommitWaitsForBranchLockWithContext(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	rem.seed(t, "stage/test", map[string]string{"README.md": "x"})
+	release := make(chan struct{})
+	entered := make(chan struct{})
+	var first atomic.Bool
+	rem.srv.SetFault(func(gittest.Request) *gittest.Fault {
+		if first.CompareAndSwap(false, true) {
+			close(entered)
+			<-release
+		}
+		return nil
+	})
+	repo := newRepo(t, rem.url)
+	done := make(chan error, 1)
+	go func() {
+		_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+		done <- err
+	}()
+	<-entered // the first writer holds the branch
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := repo.Commit(ctx, gitops.Change{Branch: "stage/test", Files: render(2)})
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	_, err = repo.Commit(testContext(t), gitops.Change{Branch: "stage/other", Files: render(2)})
+	assert.NoError(t, err, "other branches are not blocked")
+	close(release)
+	require.NoError(t, <-done)
+}
