@@ -17,12 +17,21 @@
 //   - [Registry.Stats] counts requests by kind and [Registry.SetFault]
 //     injects delays, error statuses (with Retry-After) and cut connections.
 //
-// [Registry.PushIndex], [Registry.PushImage], [Registry.Tag] and
-// [Registry.TagMany] fill it with small deterministic images; TagMany re-tags
-// one manifest with one request per tag, so 10,000 tags take seconds.
+// Unlike distribution, the Link header is sent only while tags remain
+// (distribution also sends one after an exactly full last page, leading to
+// an empty page); clients must accept both.
 //
-// [StartExternal] runs the real distribution registry binary (v3) for
-// integration tests.
+// [Registry.PushIndex], [Registry.PushImage], [Registry.PushIndexes],
+// [Registry.Tag] and [Registry.TagMany] fill it with small deterministic
+// images: the same Seed gives the same digests on any registry. TagMany
+// re-tags one manifest and PushIndexes pushes indexes differing only in
+// their revision annotation, each with one request per tag, so 10,000 tags
+// take about a second. Their requests are counted too: call
+// [Registry.ResetStats] after filling the registry.
+//
+// [StartExternal] runs the real distribution registry binary (v3, path in
+// $RAILYARD_REGISTRY, see [BinaryFromEnv]) for integration tests; an
+// [External] has the same push helpers.
 //
 // # Security
 //

@@ -1,12 +1,12 @@
 package registrytest
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -51,7 +51,7 @@ func Start(opts ...Option) (*Registry, error) {
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("registrytest: %w", err)
 	}
 	r := &Registry{
 		opts:  o,
@@ -60,12 +60,12 @@ func Start(opts ...Option) (*Registry, error) {
 		stats: map[string]int64{},
 	}
 	r.tags.init()
-	r.srv = httptest.NewUnstartedServer(r)
+	r.Host = ln.Addr().String()
+	r.URL = "http://" + r.Host
+	r.pusher = newPusher(r.Host, o.authenticator())
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(r.handle))
 	r.srv.Listener = ln
 	r.srv.Start()
-	r.URL = r.srv.URL
-	r.Host = strings.TrimPrefix(r.srv.URL, "http://")
-	r.pusher = newPusher(r.Host, o.authenticator())
 	return r, nil
 }
 
@@ -91,9 +91,9 @@ func (r *Registry) Close() {
 	})
 }
 
-// ServeHTTP counts the request, applies the fault hook, checks
-// credentials, then serves it.
-func (r *Registry) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+// handle counts the request, applies the fault hook, checks credentials,
+// then serves it.
+func (r *Registry) handle(w http.ResponseWriter, req *http.Request) {
 	kind := classify(req)
 	rq := Request{Method: req.Method, Path: req.URL.Path, Kind: kind, N: r.count(kind)}
 	if fn := r.fault.Load(); fn != nil {
