@@ -128,6 +128,8 @@ func TestMonorepoLayout(t *testing.T) {
 	assert.Equal(t, "100755", modes["k8s/bin/render-local"])
 	assert.Equal(t, "100755", modes["k8s/bin/kustomize-diff"])
 	assert.Equal(t, "120000", modes["k8s/bin/deploy"], "a symlink pointing out of k8s/")
+	assert.Equal(t, "../../bin/cdo-deploy", git(t, w.MonorepoDir, "cat-file", "blob", "main:k8s/bin/deploy"))
+	assert.Equal(t, "100755", modes["bin/cdo-deploy"], "the symlink's target")
 	for _, top := range []string{"dashboard/", "apps/", "pegasus/", "lib/"} {
 		n := 0
 		for p := range modes {
