@@ -25,13 +25,28 @@
 // [DefaultProvenanceFile] inside Dir, without timestamps and without an
 // extension that Argo CD's directory source would apply.
 //
+// Stages that need review use [Repo.Propose] instead: it pushes the change
+// to a deterministic head branch ([Repo.HeadBranch]) started from the
+// target's tip and opens a pull request through a [PullRequests] provider
+// (gitops/github, gitops/gitea), reusing and updating the open one for the
+// same head; it returns [ErrUpToDate] when the target already holds the
+// render. [WaitForMerge] then polls until the pull request is merged and
+// returns the merge commit:
+//
+//	pr, err := repo.Propose(ctx, change, "stage/production", prs)
+//	if errors.Is(err, gitops.ErrUpToDate) { ... nothing to review ... }
+//	commit, err := gitops.WaitForMerge(ctx, prs, pr)
+//
 // # Security
 //
 // Credentials (in the URL, [WithBasicAuth], [WithToken], [WithSSHKey]) never
 // appear in errors or logs; URLs are reported without user information.
 // Branch names are checked by [ValidateBranch] and paths must be clean and
 // relative, without ".." or ".git" components; provenance fields may not
-// contain line breaks, so they cannot inject trailers. Only https, http and
+// contain line breaks, so they cannot inject trailers. In pull request
+// bodies every file name, provenance value and summary sits inside a code
+// fence longer than any backtick run it contains, so none of it renders as
+// Markdown or HTML. Only https, http and
 // ssh URLs are accepted. Commits can be signed with [WithSigner].
 //
 // # Concurrency
@@ -50,5 +65,7 @@
 // [ErrAuth] and [ErrRepositoryNotFound] come from the server and are not
 // retried; transient failures (connection errors, 5xx, 429) are retried
 // within the attempt budget. A branch that kept moving gives a
-// *[ConflictError] ([ErrConflict]).
+// *[ConflictError] ([ErrConflict]). [WaitForMerge] reports a pull request
+// closed without merge as a *[ClosedError] ([ErrClosed]); provider lookups
+// that find nothing match [ErrNotFound].
 package gitops

@@ -3,7 +3,6 @@ package gitops
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -58,7 +57,7 @@ const DefaultProvenanceFile = "PROVENANCE"
 
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
-		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		logger:         slog.New(slog.DiscardHandler),
 		author:         Signature{Name: "railyard", Email: "railyard@localhost"},
 		maxAttempts:    8,
 		backoffMin:     200 * time.Millisecond,

@@ -1,0 +1,92 @@
+package gitops_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/gitops"
+)
+
+const prodDir = "apps/web/deployments/production/deploy"
+
+func TestProposeOpensReusesAndSkips(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	targetTip := rem.seed(t, "stage/production", map[string]string{prodDir + "/deployment-web.yaml": "old\n", prodDir + "/gone.yaml": "x\n"})
+	ctx := testContext(t)
+	repo := newRepo(t, rem.url)
+	prs := &memPRs{}
+	change := gitops.Change{Dir: prodDir, Files: render(1), Message: "Promote web to production", Provenance: testProvenance}
+
+	pr, err := repo.Propose(ctx, change, "stage/production", prs)
+	require.NoError(t, err)
+	wantHead := "railyard/stage/production/" + testProvenance.FreightID
+	assert.Equal(t, wantHead, pr.Head)
+	assert.Equal(t, "stage/production", pr.Base)
+	assert.Equal(t, "Promote web to production", pr.Title)
+	assert.Contains(t, pr.Body, "Railyard-Freight: "+testProvenance.FreightID)
+	assert.Contains(t, pr.Body, "+ PROVENANCE\n! deployment-web.yaml\n- gone.yaml\n+ service-web.yaml\n")
+	assert.Equal(t, targetTip, rem.git(t, "rev-parse", "refs/heads/"+wantHead+"^"), "the head starts from the target's tip")
+	assert.Equal(t, targetTip, rem.git(t, "rev-parse", "refs/heads/stage/production"), "the target is untouched")
+
+	again, err := repo.Propose(ctx, change, "stage/production", prs)
+	require.NoError(t, err)
+	assert.Equal(t, pr.Number, again.Number, "the open pull request is reused")
+	assert.Equal(t, 1, prs.creates)
+	assert.Zero(t, prs.updates, "an unchanged body is not rewritten")
+
+	withSummary := change
+	withSummary.Summary = "Deployment/web: replicas 1 -> 2"
+	again, err = repo.Propose(ctx, withSummary, "stage/production", prs)
+	require.NoError(t, err)
+	assert.Equal(t, pr.Number, again.Number)
+	assert.Equal(t, 1, prs.updates)
+	assert.Contains(t, again.Body, "Deployment/web: replicas 1 -> 2")
+	assert.NotContains(t, again.Body, "gone.yaml", "the summary replaces the file list")
+
+	// Once the target holds the render (the PR was merged), nothing is proposed.
+	_, err = repo.Commit(ctx, gitops.Change{Branch: "stage/production", Dir: prodDir, Files: render(1), Provenance: testProvenance})
+	require.NoError(t, err)
+	_, err = repo.Propose(ctx, change, "stage/production", prs)
+	require.ErrorIs(t, err, gitops.ErrUpToDate)
+	assert.Equal(t, 1, prs.creates)
+}
+
+func TestProposeUpToDatePushesNothing(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	files := map[string]string{}
+	for name, data := range render(1) {
+		files[prodDir+"/"+name] = string(data)
+	}
+	rem.seed(t, "stage/production", files)
+	_, err := newRepo(t, rem.url).Propose(testContext(t), gitops.Change{Dir: prodDir, Files: render(1)}, "stage/production", &memPRs{})
+	require.ErrorIs(t, err, gitops.ErrUpToDate)
+	assert.Equal(t, "stage/production", rem.git(t, "for-each-ref", "--format=%(refname:short)", "refs/heads/"), "no head branch pushed")
+
+	_, err = newRepo(t, rem.url).Propose(testContext(t), gitops.Change{Dir: prodDir, Files: render(1)}, "stage/missing", &memPRs{})
+	require.ErrorIs(t, err, gitops.ErrBaseNotFound)
+}
+
+func TestHeadBranchIsDeterministic(t *testing.T) {
+	t.Parallel()
+	repo := newRepo(t, "https://example.com/gitops.git")
+	a, err := repo.HeadBranch(gitops.Change{Dir: prodDir, Files: render(1)}, "stage/production")
+	require.NoError(t, err)
+	b, err := repo.HeadBranch(gitops.Change{Dir: prodDir, Files: render(1)}, "stage/production")
+	require.NoError(t, err)
+	c, err := repo.HeadBranch(gitops.Change{Dir: prodDir, Files: render(2)}, "stage/production")
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+	assert.NotEqual(t, a, c)
+	assert.True(t, strings.HasPrefix(a, "railyard/stage/production/tree-"), a)
+
+	_, err = repo.HeadBranch(gitops.Change{Provenance: &gitops.Provenance{FreightID: "../../x"}}, "stage/production")
+	assert.ErrorIs(t, err, gitops.ErrInvalidChange)
+	own, err := repo.HeadBranch(gitops.Change{Branch: "review/web"}, "stage/production")
+	require.NoError(t, err)
+	assert.Equal(t, "review/web", own)
+}
