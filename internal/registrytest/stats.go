@@ -9,7 +9,7 @@ import (
 // Request kinds counted by [Registry.Stats] and passed to fault hooks in
 // [Request.Kind].
 const (
-	KindTags         = "tags/list"     // GET /v2/<repo>/tags/list
+	KindTags         = "tags/list"     // /v2/<repo>/tags/list
 	KindManifestHead = "manifest HEAD" // HEAD /v2/<repo>/manifests/<ref>
 	KindManifestGet  = "manifest GET"  // GET /v2/<repo>/manifests/<ref>
 	KindManifestPut  = "manifest PUT"  // PUT or DELETE /v2/<repo>/manifests/<ref>
@@ -21,21 +21,23 @@ const (
 
 var kinds = []string{KindTags, KindManifestHead, KindManifestGet, KindManifestPut, KindBlob, KindUpload, KindToken, KindOther}
 
-// classify names the kind of an incoming request.
+// classify names the kind of an incoming request, routing as the wrapped
+// registry does.
 func classify(req *http.Request) string {
 	p := req.URL.Path
 	if p == tokenPath {
 		return KindToken
 	}
-	if !strings.HasPrefix(p, "/v2/") {
+	repo := repoOf(p)
+	if repo == "" {
 		return KindOther
 	}
-	elems := strings.Split(strings.TrimPrefix(p, "/v2/"), "/")
-	n := len(elems)
+	rest := strings.TrimPrefix(p, "/v2/"+repo+"/")
+	kind, ref, _ := strings.Cut(rest, "/")
 	switch {
-	case n >= 3 && elems[n-2] == "tags" && elems[n-1] == "list":
+	case kind == "tags" && !strings.Contains(ref, "/"):
 		return KindTags
-	case n >= 3 && elems[n-2] == "manifests":
+	case kind == "manifests" && !strings.Contains(ref, "/"):
 		switch req.Method {
 		case http.MethodHead:
 			return KindManifestHead
@@ -44,9 +46,9 @@ func classify(req *http.Request) string {
 		default:
 			return KindManifestPut
 		}
-	case strings.Contains(p, "/blobs/uploads/") || strings.HasSuffix(p, "/blobs/uploads"):
+	case kind == "blobs" && (ref == "uploads" || strings.HasPrefix(ref, "uploads/")):
 		return KindUpload
-	case n >= 3 && elems[n-2] == "blobs":
+	case kind == "blobs" && !strings.Contains(ref, "/"):
 		return KindBlob
 	}
 	return KindOther

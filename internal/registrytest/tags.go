@@ -10,7 +10,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -107,7 +106,7 @@ func (r *Registry) serveTags(w http.ResponseWriter, req *http.Request) {
 		writeError(w, http.StatusBadRequest, "PAGINATION_NUMBER_INVALID", err.Error())
 		return
 	}
-	repo := strings.TrimSuffix(strings.TrimPrefix(req.URL.Path, "/v2/"), "/tags/list")
+	repo := repoOf(req.URL.Path)
 	tags, gen, ok := r.tags.get(repo)
 	if !ok {
 		full := req.Clone(req.Context())
