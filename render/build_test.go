@@ -64,39 +64,34 @@ func TestBuildTemplateShapes(t *testing.T) {
 	}
 }
 
-// 50 builds, one after another and all at once, give byte-identical
-// output (run under -race in CI).
+// 50 builds running at once give byte-identical output (run under -race in
+// CI); the golden tests cover repeated builds one after another.
 func TestBuildDeterministic(t *testing.T) {
 	t.Parallel()
 	const n = 50
-	mounts, w := fixedShape(t, "production", worldFS(t, "monorepo"))
-	first, err := Build(context.Background(), mounts, w)
-	require.NoError(t, err)
-	want := first.YAML()
-	wantFiles := first.Files()
-
-	for i := 0; i < n; i++ {
-		r, err := Build(context.Background(), mounts, w)
-		require.NoError(t, err)
-		require.Equal(t, want, r.YAML(), "sequential build %d", i)
+	// Each build gets its own mounts, as independent callers would.
+	type input struct {
+		mounts []Mount
+		w      Wrapper
 	}
-
+	inputs := make([]input, n)
+	for i := range inputs {
+		inputs[i].mounts, inputs[i].w = fixedShape(t, "production", worldFS(t, "monorepo"))
+	}
 	results := make([]*Result, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			// Each goroutine brings its own mounts, as independent callers do.
-			mounts, w := fixedShape(t, "production", worldFS(t, "monorepo"))
-			results[i], errs[i] = Build(context.Background(), mounts, w)
-		})
+	for i, in := range inputs {
+		wg.Go(func() { results[i], errs[i] = Build(context.Background(), in.mounts, in.w) })
 	}
 	wg.Wait()
+	require.NoError(t, errs[0])
 	for i := range n {
-		require.NoError(t, errs[i], "concurrent build %d", i)
-		require.Equal(t, want, results[i].YAML(), "concurrent build %d", i)
-		require.Equal(t, wantFiles, results[i].Files(), "concurrent build %d", i)
+		require.NoError(t, errs[i], "build %d", i)
+		require.Equal(t, results[0].YAML(), results[i].YAML(), "build %d", i)
+		require.Equal(t, results[0].Files(), results[i].Files(), "build %d", i)
 	}
+	golden(t, "production.yaml", results[0].YAML())
 }
 
 func TestBuildContext(t *testing.T) {
@@ -142,4 +137,24 @@ func BenchmarkBuild(b *testing.B) {
 			}
 		})
 	}
+}
+
+// A Component from the monorepo joins the env type's: the
+// PodDisruptionBudget gets the env-type prefix, namespace and selector.
+func TestBuildMonorepoComponent(t *testing.T) {
+	t.Parallel()
+	mounts, w := withPDB(t, "levelbuilder", worldFS(t, "monorepo"))
+	r, err := Build(context.Background(), mounts, w)
+	require.NoError(t, err)
+	golden(t, "levelbuilder-pdb.yaml", r.YAML())
+	var kinds []string
+	for _, o := range r.Objects() {
+		kinds = append(kinds, o.Kind)
+		if o.Kind == "PodDisruptionBudget" {
+			assert.Equal(t, "levelbuilder-cdo-dashboard", o.Name)
+			assert.Equal(t, "codeai-levelbuilder", o.Namespace)
+			assert.Contains(t, string(o.YAML), "codeai.code.org/env-type: levelbuilder")
+		}
+	}
+	assert.Contains(t, kinds, "PodDisruptionBudget")
 }

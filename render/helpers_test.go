@@ -147,3 +147,13 @@ func golden(t *testing.T, name string, got []byte) {
 	require.NoError(t, err, "missing golden file; run go test ./render -update")
 	require.Equal(t, strings.Split(string(want), "\n"), strings.Split(string(got), "\n"), "output differs from %s", file)
 }
+
+// withPDB is emptyShape plus the monorepo's own pdb Component, as a
+// deployment that opts into a source-side component does. It comes first:
+// components apply in order, and the env type's prefix and labels must
+// reach the PodDisruptionBudget too.
+func withPDB(t testing.TB, d string, monorepo fs.FS) ([]Mount, Wrapper) {
+	mounts, w := emptyShape(t, d, monorepo)
+	w.Components = append([]string{"../src/k8s/kustomize/components/pdb"}, w.Components...)
+	return mounts, w
+}

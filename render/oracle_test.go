@@ -46,6 +46,7 @@ func TestOracleKustomizeCLI(t *testing.T) {
 	shapes := map[string]func(testing.TB, string, fs.FS) ([]Mount, Wrapper){
 		"fixed": fixedShape,
 		"empty": emptyShape,
+		"pdb":   withPDB,
 	}
 	for name, shape := range shapes {
 		for _, d := range deployments {
