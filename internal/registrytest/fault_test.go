@@ -2,7 +2,6 @@ package registrytest_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -36,12 +35,7 @@ func TestFaultStatusWithRetryAfter(t *testing.T) {
 	resp := do(t, http.MethodGet, reg.URL+"/v2/org/app/tags/list")
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.Equal(t, "7", resp.Header.Get("Retry-After"))
-	var body struct {
-		Errors []struct{ Code string } `json:"errors"`
-	}
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
-	require.Len(t, body.Errors, 1)
-	assert.Equal(t, "TOOMANYREQUESTS", body.Errors[0].Code)
+	assert.Equal(t, "TOOMANYREQUESTS", errorCode(t, resp))
 
 	_, err := remote.List(repoRef(t, reg, "org/app"), remote.WithContext(t.Context()), noRetry)
 	var terr *transport.Error

@@ -1,6 +1,7 @@
 package registrytest_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 
@@ -40,4 +41,16 @@ func do(t *testing.T, method, url string) *http.Response {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = resp.Body.Close() })
 	return resp
+}
+
+// errorCode decodes a distribution error body holding exactly one error
+// and returns its code.
+func errorCode(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	var body struct {
+		Errors []struct{ Code string } `json:"errors"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	require.Len(t, body.Errors, 1)
+	return body.Errors[0].Code
 }
