@@ -37,6 +37,7 @@ type Served struct {
 	Digests map[string]string
 
 	root string
+	keep bool
 	once sync.Once
 }
 
@@ -57,19 +58,45 @@ type Served struct {
 //
 // Errors come from the file system, git or the registry; nothing is left
 // running after an error.
-func Serve(ctx context.Context, w *World) (s *Served, err error) {
-	s = &Served{Digests: map[string]string{}}
+func Serve(ctx context.Context, w *World) (*Served, error) {
+	return serve(ctx, w, "")
+}
+
+// ServeIn is [Serve] with the served copies kept in root across runs: a
+// copy that root already holds is served as it is — with whatever earlier
+// runs pushed to it — and [Served.Close] leaves root in place. Programs use
+// it to show that a second run over the same world changes nothing.
+func ServeIn(ctx context.Context, w *World, root string) (*Served, error) {
+	if root == "" {
+		return nil, fmt.Errorf("demo: ServeIn needs a root directory")
+	}
+	return serve(ctx, w, root)
+}
+
+func serve(ctx context.Context, w *World, root string) (s *Served, err error) {
+	s = &Served{Digests: map[string]string{}, keep: root != ""}
 	defer func() {
 		if err != nil {
 			s.Close()
 			s = nil
 		}
 	}()
-	if s.root, err = os.MkdirTemp("", "railyard-demo-"); err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+	if root == "" {
+		if s.root, err = os.MkdirTemp("", "railyard-demo-"); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+	} else {
+		s.root = root
 	}
 	for name, src := range map[string]string{MonorepoName: w.MonorepoDir, GitOpsName: w.GitOpsDir} {
-		if err := linkTree(src, filepath.Join(s.root, name)); err != nil {
+		dst := filepath.Join(s.root, name)
+		if _, err := os.Stat(filepath.Join(dst, "HEAD")); err == nil && s.keep {
+			continue
+		}
+		if err := os.RemoveAll(dst); err != nil {
+			return nil, fmt.Errorf("demo: %w", err)
+		}
+		if err := linkTree(src, dst); err != nil {
 			return nil, fmt.Errorf("demo: copy %s: %w", name, err)
 		}
 	}
@@ -104,7 +131,7 @@ func (s *Served) Close() {
 		if s.Git != nil {
 			s.Git.Close()
 		}
-		if s.root != "" {
+		if s.root != "" && !s.keep {
 			_ = os.RemoveAll(s.root)
 		}
 	})
