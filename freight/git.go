@@ -16,9 +16,11 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
+	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/memory"
 )
 
 // Strategies a [GitSource] reports in [FetchStats.Strategy], from the least
@@ -205,12 +207,19 @@ func (g *GitSource) fetch(ctx context.Context) (*History, error) {
 		}
 	}
 
-	dir, err := os.MkdirTemp("", "railyard-freight-")
-	if err != nil {
-		return nil, fmt.Errorf("create temporary object store: %w", err)
+	var store storer.Storer
+	if req.Filter != "" {
+		// Commits and a few shallow trees: small enough for memory.
+		store = memory.NewStorage()
+	} else {
+		// Trees and blobs of the window, possibly of the whole history.
+		dir, err := os.MkdirTemp("", "railyard-freight-")
+		if err != nil {
+			return nil, fmt.Errorf("create temporary object store: %w", err)
+		}
+		defer os.RemoveAll(dir)
+		store = filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
 	}
-	defer os.RemoveAll(dir)
-	store := filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
 	resp, err := session.UploadPack(ctx, req)
 	if err != nil {
 		return nil, gitErr(err)
@@ -223,7 +232,8 @@ func (g *GitSource) fetch(ctx context.Context) (*History, error) {
 		return nil, gitErr(err)
 	}
 
-	w := walker{store: store, includePaths: g.o.includePaths}
+	w := walker{store: store, includePaths: g.o.includePaths,
+		commits: map[plumbing.Hash]*object.Commit{}, entries: map[treePath]plumbing.Hash{}}
 	commits, err := w.newest(tip, g.o.limit)
 	if err != nil {
 		return nil, err
@@ -268,18 +278,35 @@ func unexpectedStatus(err error, target **githttp.Err) bool {
 	return errors.As(err, target)
 }
 
-// walker walks a fetched history newest first.
+// walker walks a fetched history newest first. It memoizes decoded
+// commits and path lookups: each commit is also read as its child's parent,
+// and each tree as its child's parent tree.
 type walker struct {
-	store        *filesystem.Storage
+	store        storer.EncodedObjectStorer
 	includePaths []string
+	commits      map[plumbing.Hash]*object.Commit
+	entries      map[treePath]plumbing.Hash
+}
+
+type treePath struct {
+	tree plumbing.Hash
+	path string
 }
 
 func (w *walker) commit(h plumbing.Hash) (*object.Commit, error) {
+	if c, ok := w.commits[h]; ok {
+		return c, nil
+	}
 	obj, err := w.store.EncodedObject(plumbing.CommitObject, h)
 	if err != nil {
 		return nil, err
 	}
-	return object.DecodeCommit(w.store, obj)
+	c, err := object.DecodeCommit(w.store, obj)
+	if err != nil {
+		return nil, err
+	}
+	w.commits[h] = c
+	return c, nil
 }
 
 // newest returns up to limit commits reachable from tip, newest committer
@@ -358,6 +385,18 @@ func (w *walker) touches(c *object.Commit) (bool, error) {
 // entry returns the object id at path under tree, or the zero hash when
 // the path does not exist. It reads only the trees along the path.
 func (w *walker) entry(tree plumbing.Hash, path string) (plumbing.Hash, error) {
+	key := treePath{tree, path}
+	if h, ok := w.entries[key]; ok {
+		return h, nil
+	}
+	h, err := w.lookup(tree, path)
+	if err == nil {
+		w.entries[key] = h
+	}
+	return h, err
+}
+
+func (w *walker) lookup(tree plumbing.Hash, path string) (plumbing.Hash, error) {
 	h := tree
 	for _, name := range strings.Split(path, "/") {
 		obj, err := w.store.EncodedObject(plumbing.TreeObject, h)

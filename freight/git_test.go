@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/railyard-gitops/railyard/internal/gittest"
 	"github.com/stretchr/testify/assert"
@@ -109,7 +110,13 @@ func TestGitSourceCommitsOnlyIsSmall(t *testing.T) {
 		h, err := src.History(ctx)
 		require.NoError(t, err)
 		require.Len(t, h.Commits, 200)
-		total := srv.Total("monorepo.git").ResponseBytes
+		// The server books a response when its handler returns, which can be
+		// just after the client has read the last byte.
+		var total int64
+		require.Eventually(t, func() bool {
+			total = srv.Total("monorepo.git").ResponseBytes
+			return total >= h.Stats.BytesReceived
+		}, 5*time.Second, 5*time.Millisecond)
 		assert.InDelta(t, total, h.Stats.BytesReceived, float64(total)/20, "own count agrees with the server's")
 		return total
 	}
@@ -237,7 +244,9 @@ func TestGitSourceFaults(t *testing.T) {
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
 				if tc.wantErr == ErrUnauthorized {
-					assert.EqualValues(t, 1, srv.Total("monorepo.git").Requests)
+					// Booked when the handler returns; see above.
+					require.Eventually(t, func() bool { return srv.Total("monorepo.git").Requests > 0 }, 5*time.Second, 5*time.Millisecond)
+					assert.EqualValues(t, 1, srv.Total("monorepo.git").Requests, "no retry")
 				}
 				return
 			}
