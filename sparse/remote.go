@@ -236,8 +236,7 @@ func (r *remote) retry(ctx context.Context, what string, fn func() error) error 
 		if errors.Is(err, ErrCommitNotFound) {
 			return err
 		}
-		if msg := err.Error(); strings.Contains(msg, "ERR ") || strings.Contains(msg, "not our ref") ||
-			strings.Contains(msg, "filter") {
+		if msg := err.Error(); refusal(msg) {
 			return fmt.Errorf("%s: %w: %s", what, errRefused, serverMessage(msg))
 		}
 		transient, wait := r.meter.transient()
@@ -257,6 +256,18 @@ func (r *remote) retry(ctx context.Context, what string, fn func() error) error 
 }
 
 const maxRetryWait = 30 * time.Second
+
+// refusal reports whether msg carries git upload-pack's answer to a request
+// it will not serve: an "ERR" packet, an object it will not send, or a
+// filter it does not allow. go-git flattens these into strings.
+func refusal(msg string) bool {
+	for _, s := range []string{"ERR ", "not our ref", "filter '", "filter-spec", "filtering capability"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
 
 // backoff is exponential from 100ms with full jitter, capped at 5s.
 func backoff(attempt int) time.Duration {

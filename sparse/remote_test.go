@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,6 +59,7 @@ func TestFaultStorm(t *testing.T) {
 	h := newHistory(t)
 	paths := []string{"k8s/kustomize"}
 	want := newOracle(t, h.dir).checkout(t, h.commits[1], paths)
+	var mu sync.Mutex
 	rng := rand.New(rand.NewPCG(8, 4))
 	faults := []gittest.Fault{
 		{Status: http.StatusServiceUnavailable, RetryAfter: "0"},
@@ -65,31 +68,45 @@ func TestFaultStorm(t *testing.T) {
 		{CutAfter: 1},
 		{CutAfter: 200},
 		{CutAfter: 700},
-		{Delay: 300 * time.Millisecond},
+		{Delay: 100 * time.Millisecond},
 	}
+	faulted := 0
 	h.srv.SetFault(func(gittest.Request) *gittest.Fault {
+		mu.Lock()
+		defer mu.Unlock()
 		if rng.IntN(3) == 0 {
+			faulted++
 			f := faults[rng.IntN(len(faults))]
 			return &f
 		}
 		return nil
 	})
-	ok, failed := 0, 0
-	for i := 0; i < 30; i++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		co, err := sparse.Fetch(ctx, sparse.Request{URL: h.url, Commit: h.commits[1], Paths: paths},
-			sparse.WithRetries(2))
-		cancel()
-		if err != nil {
-			failed++
-			assert.True(t, isTyped(err), "untyped error: %v", err)
-			continue
-		}
-		ok++
-		assert.Equal(t, want, snapshotFS(t, co.FS))
+	const workers, perWorker = 4, 8
+	var wg sync.WaitGroup
+	var ok, failed atomic.Int32
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range perWorker {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				co, err := sparse.Fetch(ctx, sparse.Request{URL: h.url, Commit: h.commits[1], Paths: paths},
+					sparse.WithRetries(2))
+				cancel()
+				if err != nil {
+					failed.Add(1)
+					assert.True(t, isTyped(err), "untyped error: %v", err)
+					continue
+				}
+				ok.Add(1)
+				assert.Equal(t, want, snapshotFS(t, co.FS))
+			}
+		}()
 	}
-	t.Logf("%d correct results, %d typed errors", ok, failed)
-	assert.Positive(t, ok)
+	wg.Wait()
+	t.Logf("%d faulted requests: %d correct results, %d typed errors", faulted, ok.Load(), failed.Load())
+	assert.Positive(t, ok.Load())
+	assert.Positive(t, faulted)
 }
 
 func isTyped(err error) bool {

@@ -1,7 +1,9 @@
 package sparse
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -115,5 +117,21 @@ func TestIsObjectID(t *testing.T) {
 	assert.True(t, isObjectID(strings.Repeat("a1", 20)))
 	for _, s := range []string{"", "abc", strings.Repeat("A", 40), strings.Repeat("g", 40), strings.Repeat("a", 41), strings.Repeat("a", 64)} {
 		assert.False(t, isObjectID(s), s)
+	}
+}
+
+// Every path of the hostile corpus is refused with a typed error.
+func TestHostilePathCorpus(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("testdata/hostile_paths.json")
+	require.NoError(t, err)
+	var corpus []string
+	require.NoError(t, json.Unmarshal(data, &corpus))
+	require.GreaterOrEqual(t, len(corpus), 40)
+	for _, p := range corpus {
+		err := validatePath(p)
+		assert.ErrorIs(t, err, ErrInvalidPath, "%q", p)
+		_, err = normalizeCone([]string{"k8s/kustomize", p})
+		assert.ErrorIs(t, err, ErrInvalidPath, "%q among good paths", p)
 	}
 }
