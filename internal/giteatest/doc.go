@@ -9,8 +9,15 @@
 //	srv := giteatest.New(t)                    // fails the test when RAILYARD_GITEA is unset
 //	clone, err := srv.CreateRepo(ctx, "gitops", true)
 //	push := srv.AuthURL(clone)                 // for `git push` in tests
+//	err = srv.API(ctx, "POST", "/api/v1/repos/"+srv.User+"/gitops/pulls", req, &pr)
 //
-// [Start] and [Server.Close] do the same without a testing.TB.
+// [Start] and [Server.Close] do the same without a testing.TB. [Server.API]
+// calls any REST endpoint with the admin token; callers that use the Gitea
+// SDK take [Server.URL] and [Server.Token] instead.
+//
+// Pushes update Gitea's branch list before `git push` returns. Pull request
+// mergeability is checked in the background: a merge right after opening
+// may be refused with 405 until the check is done, as on a real Gitea.
 //
 // # Security
 //

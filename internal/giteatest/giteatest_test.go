@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"code.gitea.io/sdk/gitea"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -153,6 +154,17 @@ func TestServer(t *testing.T) {
 		var apiErr *APIError
 		require.ErrorAs(t, err, &apiErr)
 		assert.Equal(t, http.StatusConflict, apiErr.StatusCode)
+	})
+
+	t.Run("sdk", func(t *testing.T) {
+		// The SDK the gitops/gitea provider uses accepts the server (it
+		// checks /api/v1/version) and the token.
+		c, err := gitea.NewClient(srv.URL, gitea.SetToken(srv.Token), gitea.SetContext(ctx))
+		require.NoError(t, err)
+		me, _, err := c.GetMyUserInfo()
+		require.NoError(t, err)
+		assert.Equal(t, srv.User, me.UserName)
+		assert.True(t, me.IsAdmin)
 	})
 
 	dir := srv.dir
