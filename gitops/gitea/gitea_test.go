@@ -1,0 +1,43 @@
+package gitea_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/gitops/gitea"
+)
+
+// Construction is checked here; the behaviour against a real Gitea is in
+// integration_test.go (go test -tags integration, RAILYARD_GITEA set).
+func TestNew(t *testing.T) {
+	t.Parallel()
+	p, err := gitea.New("https://gitea.example.com/", "org", "gitops", gitea.WithToken("t"),
+		gitea.WithRetry(2, time.Millisecond, time.Second))
+	require.NoError(t, err)
+	assert.NotNil(t, p)
+
+	for name, tc := range map[string]struct {
+		url, owner, repo string
+		opts             []gitea.Option
+	}{
+		"credentials in URL": {url: "https://u:secret@gitea.example.com/", owner: "o", repo: "r"},
+		"not http":           {url: "ssh://gitea.example.com/", owner: "o", repo: "r"},
+		"no host":            {url: "https:///x", owner: "o", repo: "r"},
+		"no owner":           {url: "https://gitea.example.com/", repo: "r"},
+		"no repo":            {url: "https://gitea.example.com/", owner: "o"},
+		"empty token":        {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithToken("")}},
+		"nil client":         {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithHTTPClient(nil)}},
+		"nil logger":         {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithLogger(nil)}},
+		"bad retry":          {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithRetry(1, time.Second, time.Millisecond)}},
+		"nil option":         {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{nil}},
+	} {
+		_, err := gitea.New(tc.url, tc.owner, tc.repo, tc.opts...)
+		assert.Error(t, err, name)
+		if err != nil {
+			assert.NotContains(t, err.Error(), "secret", name)
+		}
+	}
+}
