@@ -66,5 +66,11 @@ func (r *routing) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	out.URL = &u
 	out.Host = u.Host
-	return http.DefaultTransport.RoundTrip(out)
+	resp, err := http.DefaultTransport.RoundTrip(out)
+	if resp != nil {
+		// To the caller the routing is invisible: the response answers the
+		// request it sent (clients compare URLs to detect redirects).
+		resp.Request = req
+	}
+	return resp, err
 }

@@ -30,7 +30,7 @@ type Forge struct {
 // New returns a forge for the bare repository at dir; webURL is the base of
 // the pull requests' URLs.
 func New(dir, webURL string) *Forge {
-	return &Forge{dir: dir, webURL: strings.TrimSuffix(webURL, "/")}
+	return &Forge{dir: dir, webURL: strings.TrimSuffix(strings.TrimSuffix(webURL, "/"), ".git")}
 }
 
 var _ gitops.PullRequests = (*Forge)(nil)
@@ -68,7 +68,7 @@ func (f *Forge) Create(_ context.Context, n gitops.NewPullRequest) (*gitops.Pull
 		Base:   n.Base,
 		State:  gitops.PROpen,
 	}
-	pr.URL = fmt.Sprintf("%s/pulls/%d", f.webURL, pr.Number)
+	pr.URL = fmt.Sprintf("%s/pull/%d", f.webURL, pr.Number)
 	f.prs = append(f.prs, pr)
 	return &pr, nil
 }

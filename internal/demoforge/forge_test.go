@@ -36,7 +36,7 @@ func TestReviewFlow(t *testing.T) {
 	pr, err := f.Create(ctx, gitops.NewPullRequest{Title: "Promote", Body: "one", Head: "review", Base: "stage/production"})
 	require.NoError(t, err)
 	assert.Equal(t, 1, pr.Number)
-	assert.True(t, strings.HasSuffix(pr.URL, "/pulls/1"))
+	assert.True(t, strings.HasSuffix(pr.URL, "/pull/1"))
 	_, err = f.Create(ctx, gitops.NewPullRequest{Title: "dup", Head: "review", Base: "stage/production"})
 	require.Error(t, err, "one open pull request per head and base")
 
