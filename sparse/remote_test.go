@@ -3,10 +3,12 @@ package sparse_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -157,4 +159,46 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	}
 	assert.NotEmpty(t, logs.String())
 	assert.NotContains(t, logs.String(), secret)
+}
+
+// headerRecorder records the Authorization header of every request.
+type headerRecorder struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (h *headerRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	h.mu.Lock()
+	h.seen = append(h.seen, req.Header.Get("Authorization"))
+	h.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// Credentials from the URL or from options are sent on every request, as
+// HTTP authentication.
+func TestCredentialsSent(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("bot:s3cret"))
+	for _, tc := range []struct {
+		url  string
+		opt  sparse.Option
+		want string
+	}{
+		{"http://bot:s3cret@" + strings.TrimPrefix(h.url, "http://"), nil, basic},
+		{h.url, sparse.WithBasicAuth("bot", "s3cret"), basic},
+		{h.url, sparse.WithBearerToken("s3cret"), "Bearer s3cret"},
+	} {
+		rec := &headerRecorder{}
+		opts := []sparse.Option{sparse.WithHTTPClient(&http.Client{Transport: rec})}
+		if tc.opt != nil {
+			opts = append(opts, tc.opt)
+		}
+		_, err := sparse.Fetch(context.Background(), sparse.Request{URL: tc.url, Commit: h.commits[0], Paths: []string{"k8s"}}, opts...)
+		require.NoError(t, err)
+		require.Len(t, rec.seen, 3, "advertisement, commit+root, cone")
+		for _, got := range rec.seen {
+			assert.Equal(t, tc.want, got)
+		}
+	}
 }
