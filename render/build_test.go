@@ -2,9 +2,11 @@ package render
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -157,4 +159,38 @@ func TestBuildMonorepoComponent(t *testing.T) {
 		}
 	}
 	assert.Contains(t, kinds, "PodDisruptionBudget")
+}
+
+// sentinels lists every error Build may wrap.
+var sentinels = []error{ErrInvalidMount, ErrInvalidWrapper, ErrInvalidImage, ErrRemote, ErrAbsolutePath,
+	ErrEscape, ErrSymlink, ErrNotFound, ErrInvalidKustomization, ErrInvalidYAML, ErrAliasBomb, ErrTooLarge,
+	ErrDuplicateObject, ErrHelmRefused, ErrKustomize, ErrPanic, ErrInvalidOption}
+
+// FuzzBuildTemplate: whatever the deploy template holds, Build returns
+// objects or an error wrapping one of the sentinels, and never a panic.
+func FuzzBuildTemplate(f *testing.F) {
+	f.Add([]byte("resources: [../app/base]\ncomponents: [../app/comp]\n"))
+	f.Add([]byte("resources: [https://example.com/x.yaml]\n"))
+	f.Add([]byte("resources: [../../../../etc]\npatches: [{path: /etc/passwd}]\n"))
+	f.Add([]byte("kind: Component\n"))
+	f.Add([]byte("images: [{name: nginx, newTag: '1'}]\nnamespace: x\nnamePrefix: p-\n"))
+	f.Add([]byte("configMapGenerator: [{name: c, files: [../app/base/deploy.yaml]}]\n"))
+	f.Add([]byte("helmCharts: [{name: x}]\n"))
+	f.Add([]byte(billionLaughs(4)))
+	f.Fuzz(func(t *testing.T, template []byte) {
+		app := smallApp()
+		app["templates/deploy.yaml"] = &fstest.MapFile{Data: template}
+		w := Wrapper{Dir: "w", Template: "app/templates/deploy.yaml"}
+		r, err := Build(context.Background(), []Mount{{At: "app", FS: app}}, w)
+		if err == nil {
+			require.NotNil(t, r)
+			return
+		}
+		for _, s := range sentinels {
+			if errors.Is(err, s) {
+				return
+			}
+		}
+		t.Fatalf("error wraps no sentinel: %v", err)
+	})
 }
