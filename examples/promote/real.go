@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/railyard-gitops/railyard/freight"
-	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/gitops/gitea"
 	"github.com/railyard-gitops/railyard/gitops/github"
 )
 
@@ -40,9 +40,13 @@ func realPlan(monorepo, gitopsURL, image, forge, forgeURL, forgeRepo string) (pl
 			opts = append(opts, github.WithBaseURL(forgeURL))
 		}
 		p.Forge, err = github.New(owner, name, opts...)
+	case "gitea":
+		if forgeURL == "" {
+			return plan{}, errors.New("-forge gitea needs -forge-url")
+		}
+		p.Forge, err = gitea.New(forgeURL, owner, name, gitea.WithToken(os.Getenv("GITEA_TOKEN")))
 	default:
-		return plan{}, fmt.Errorf("-forge %q: want github", forge)
+		return plan{}, fmt.Errorf("-forge %q: want github or gitea", forge)
 	}
-	var _ gitops.PullRequests = p.Forge
 	return p, err
 }
