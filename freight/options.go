@@ -2,7 +2,6 @@ package freight
 
 import (
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -46,7 +45,7 @@ type options struct {
 // newOptions applies opts over the defaults and cross-checks the result.
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
-		logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		logger:      slog.New(slog.DiscardHandler),
 		transport:   http.DefaultTransport,
 		retries:     3,
 		minBackoff:  250 * time.Millisecond,
@@ -121,8 +120,8 @@ func WithRetries(n int, minWait, maxWait time.Duration) Option {
 }
 
 // WithBasicAuth authenticates with a username and password (or token) on
-// every host of the source. Affects GitSource and ImageSource. The default
-// is anonymous access, unless another credential option applies.
+// every host of the source. Affects GitSource and ImageSource.
+// The default is anonymous access, unless another credential option applies.
 func WithBasicAuth(username, password string) Option {
 	return optionFunc(func(o *options) error {
 		if username == "" || password == "" {
@@ -171,8 +170,8 @@ func WithGitHubTokenFromEnv() Option {
 // WithDockerConfig looks registry credentials up in the default keychain:
 // the Docker config file ($DOCKER_CONFIG/config.json or ~/.docker/config.json)
 // and the credential helpers it names. It applies when no explicit credential
-// and no GitHub token matches the registry. Affects ImageSource. The default
-// is not to read the Docker config.
+// and no GitHub token matches the registry. Affects ImageSource.
+// The default is not to read the Docker config.
 func WithDockerConfig() Option {
 	return optionFunc(func(o *options) error {
 		o.dockerConfig = true
@@ -235,8 +234,8 @@ func WithObjectFormat(f ObjectFormat) Option {
 	})
 }
 
-// WithConcurrency bounds parallel digest lookups. Affects Warehouse. The
-// default is 8.
+// WithConcurrency bounds parallel digest lookups. Affects Warehouse.
+// The default is 8.
 func WithConcurrency(n int) Option {
 	return optionFunc(func(o *options) error {
 		if n <= 0 {
