@@ -44,6 +44,8 @@
 //     directories in the repository, not with its blobs.
 //  3. [StrategyShallow] (needs the exact commit to be wantable: advertised,
 //     or allow-tip/allow-reachable): the commit with its whole tree, depth 1.
+//     (git's upload-pack serves any reachable commit over stateless HTTP once
+//     allow-tip-sha1-in-want is on, so that capability is enough to try.)
 //  4. [StrategyBranch] (needs [Request.Branch]): for servers that refuse
 //     wants of unadvertised commits, the branch is fetched with doubling
 //     depth (commits only, where filters are allowed) until the commit shows

@@ -174,18 +174,35 @@ func (j *job) run(ctx context.Context) (*Checkout, error) {
 
 func (j *job) try(ctx context.Context, s strategy) (*Checkout, error) {
 	j.r.log.Debug("trying strategy", "strategy", s.name)
-	if !j.haveCommit() {
-		if err := s.commit(ctx); err != nil {
-			return nil, err
+	co, err := j.fromStore(ctx, s)
+	if errors.Is(err, errMissing) {
+		// A strategy that cannot ask for single objects needs its own
+		// fetch of the commit even if an earlier one left the commit here.
+		if !j.haveCommit() || !s.wants {
+			if err := s.commit(ctx); err != nil {
+				return nil, err
+			}
 		}
+		co, err = j.materialize(ctx, s)
 	}
-	co, err := j.materialize(ctx, s)
 	if err != nil {
 		return nil, err
 	}
 	co.Stats.Strategy = s.name
 	co.Stats.BytesReceived, co.Stats.Objects, co.Stats.RoundTrips = j.r.meter.stats()
 	return co, nil
+}
+
+// fromStore materializes the checkout from what the store already holds (a
+// cache, or what an earlier strategy fetched), without any request. It
+// returns an error wrapping errMissing if something is not there.
+func (j *job) fromStore(ctx context.Context, s strategy) (*Checkout, error) {
+	if !j.haveCommit() {
+		return nil, errMissing
+	}
+	offline := s
+	offline.wants, offline.limitFiltered = false, false
+	return j.materialize(ctx, offline)
 }
 
 // haveCommit reports whether the commit and its root tree are in the store.
@@ -286,7 +303,7 @@ func (j *job) materialize(ctx context.Context, s strategy) (*Checkout, error) {
 // ErrCorrupt; other errors pass through.
 func (j *job) missing(err error, what string) error {
 	if errors.Is(err, errMissing) {
-		return fmt.Errorf("%w: server did not send a needed %s", ErrCorrupt, what)
+		return fmt.Errorf("%w: server did not send a needed %s (%w)", ErrCorrupt, what, errMissing)
 	}
 	return err
 }

@@ -175,7 +175,9 @@ func WithSSHKnownHosts(files ...string) Option {
 // commit downloads only the objects it lacks. Several processes may share
 // dir: each fetch holds an exclusive file lock on it while it runs. Every
 // object read from the cache is verified against its id; a corrupt cache is
-// emptied and the fetch redone from the network. The default is no cache: a
+// emptied and the fetch redone from the network. The cache only grows
+// (one pack per request); remove the directory to reclaim space. The
+// default is no cache: a
 // private temporary directory removed before Fetch returns.
 func WithCache(dir string) Option {
 	return optionFunc(func(o *options) error {
