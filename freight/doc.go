@@ -29,8 +29,9 @@
 //
 //   - a [GitSource] lists the newest commits of a branch over smart HTTP,
 //     fetching commits without trees or blobs (filter tree:0 with deepen)
-//     where the server allows it, and falling back to shallow and then full
-//     fetches otherwise ([FetchStats] reports the strategy and the bytes);
+//     where the server allows it, and falling back to blob:none, shallow and
+//     full fetches otherwise ([FetchStats] reports the strategy and the
+//     bytes);
 //   - an [ImageSource] pages through a registry repository's tags and
 //     resolves digests by HEAD, one request per tag it is asked about;
 //   - a [Warehouse] pairs them over the window, resolves digests only for

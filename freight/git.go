@@ -32,6 +32,9 @@ const (
 	// StrategyTreeDepth fetched the window's commits and only the trees
 	// shallow enough to see the include paths (filter tree:<depth>).
 	StrategyTreeDepth = "tree-depth"
+	// StrategyNoBlobs fetched the window's commits and trees without blobs
+	// (filter blob:none): the server refused tree filters.
+	StrategyNoBlobs = "no-blobs"
 	// StrategyShallow fetched the window with trees and blobs: the server
 	// does not allow filters.
 	StrategyShallow = "shallow"
@@ -57,9 +60,11 @@ type History struct {
 
 // GitSource lists the newest commits of one branch of a git repository over
 // smart HTTP(S), fetching as little as the server allows: commits only (no
-// trees or blobs) where it supports filters, falling back to a shallow and
-// then a full fetch otherwise. Nothing is written outside a temporary
-// directory that is removed before History returns.
+// trees or blobs) where it supports filters, else commits and trees (when it
+// refuses tree filters), else a shallow and then a full fetch; see the
+// Strategy constants. Filtered fetches are held in memory (commits and
+// trees only); the others go to a temporary directory that is removed
+// before History returns.
 //
 // A GitSource is safe for concurrent use.
 type GitSource struct {
@@ -181,55 +186,39 @@ func (g *GitSource) fetch(ctx context.Context) (*History, error) {
 	}
 	tip := ref.Hash()
 
+	// The plans, least data first: the server may advertise "filter" and
+	// still refuse a filter kind (uploadpackfilter.<kind>.allow).
+	var plans []fetchPlan
 	caps := adv.Capabilities
-	req := packp.NewUploadPackRequestFromCapabilities(caps)
-	// No side band: the pack comes raw, and there is no progress to show.
-	req.Capabilities.Delete(capability.Sideband64k)
-	req.Capabilities.Delete(capability.Sideband)
-	req.Wants = []plumbing.Hash{tip}
-	strategy := StrategyFull
-	if caps.Supports(capability.Shallow) {
-		strategy = StrategyShallow
-		depth := g.o.limit
-		if len(g.o.includePaths) > 0 {
-			depth++ // the oldest commit is compared with its parent
+	switch {
+	case caps.Supports(capability.Shallow) && caps.Supports(capability.Filter):
+		d := g.treeDepth()
+		if d == 0 {
+			plans = append(plans, fetchPlan{StrategyCommitsOnly, packp.FilterTreeDepth(0)})
+		} else {
+			plans = append(plans, fetchPlan{StrategyTreeDepth, packp.FilterTreeDepth(uint64(d))})
 		}
-		_ = req.Capabilities.Set(capability.Shallow)
-		req.Depth = packp.DepthCommits(depth)
-		if caps.Supports(capability.Filter) {
-			_ = req.Capabilities.Set(capability.Filter)
-			d := g.treeDepth()
-			req.Filter = packp.FilterTreeDepth(uint64(d))
-			strategy = StrategyCommitsOnly
-			if d > 0 {
-				strategy = StrategyTreeDepth
-			}
-		}
+		plans = append(plans, fetchPlan{StrategyNoBlobs, packp.FilterBlobNone()}, fetchPlan{StrategyShallow, ""})
+	case caps.Supports(capability.Shallow):
+		plans = append(plans, fetchPlan{StrategyShallow, ""})
+	default:
+		plans = append(plans, fetchPlan{StrategyFull, ""})
 	}
-
 	var store storer.Storer
-	if req.Filter != "" {
-		// Commits and a few shallow trees: small enough for memory.
-		store = memory.NewStorage()
-	} else {
-		// Trees and blobs of the window, possibly of the whole history.
-		dir, err := os.MkdirTemp("", "railyard-freight-")
-		if err != nil {
-			return nil, fmt.Errorf("create temporary object store: %w", err)
+	var plan fetchPlan
+	for i := range plans {
+		plan = plans[i]
+		var cleanup func()
+		store, cleanup, err = g.download(ctx, session, caps, tip, plan)
+		defer cleanup()
+		if err == nil || i == len(plans)-1 || !strings.Contains(err.Error(), "filter") {
+			break
 		}
-		defer os.RemoveAll(dir)
-		store = filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
-	}
-	resp, err := session.UploadPack(ctx, req)
-	if err != nil {
-		return nil, gitErr(err)
-	}
-	err = packfile.UpdateObjectStorage(store, resp)
-	if cerr := resp.Close(); err == nil {
-		err = cerr
+		g.o.logger.DebugContext(ctx, "freight: filter refused, falling back",
+			"url", g.url, "filter", string(plan.filter), "error", err)
 	}
 	if err != nil {
-		return nil, gitErr(err)
+		return nil, err
 	}
 
 	w := walker{store: store, includePaths: g.o.includePaths,
@@ -248,7 +237,59 @@ func (g *GitSource) fetch(ctx context.Context) (*History, error) {
 			Time:    c.Committer.When,
 		})
 	}
-	return &History{Commits: out, Tip: tip.String(), Stats: FetchStats{Strategy: strategy}}, nil
+	return &History{Commits: out, Tip: tip.String(), Stats: FetchStats{Strategy: plan.strategy}}, nil
+}
+
+// fetchPlan is one way to ask for the window: a strategy and its filter.
+type fetchPlan struct {
+	strategy string
+	filter   packp.Filter
+}
+
+// download asks for the window from tip as plan says and stores the pack.
+// cleanup, never nil, removes what it stored on disk.
+func (g *GitSource) download(ctx context.Context, session transport.UploadPackSession,
+	caps *capability.List, tip plumbing.Hash, plan fetchPlan) (store storer.Storer, cleanup func(), err error) {
+	cleanup = func() {}
+	req := packp.NewUploadPackRequestFromCapabilities(caps)
+	// No side band: the pack comes raw, and there is no progress to show.
+	req.Capabilities.Delete(capability.Sideband64k)
+	req.Capabilities.Delete(capability.Sideband)
+	req.Wants = []plumbing.Hash{tip}
+	if plan.strategy != StrategyFull {
+		depth := g.o.limit
+		if len(g.o.includePaths) > 0 {
+			depth++ // the oldest commit is compared with its parent
+		}
+		_ = req.Capabilities.Set(capability.Shallow)
+		req.Depth = packp.DepthCommits(depth)
+	}
+	if plan.filter != "" {
+		_ = req.Capabilities.Set(capability.Filter)
+		req.Filter = plan.filter
+		// Commits and trees at most: small enough for memory.
+		store = memory.NewStorage()
+	} else {
+		// Trees and blobs of the window, possibly of the whole history.
+		dir, err := os.MkdirTemp("", "railyard-freight-")
+		if err != nil {
+			return nil, cleanup, fmt.Errorf("create temporary object store: %w", err)
+		}
+		cleanup = func() { os.RemoveAll(dir) }
+		store = filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
+	}
+	resp, err := session.UploadPack(ctx, req)
+	if err != nil {
+		return nil, cleanup, gitErr(err)
+	}
+	err = packfile.UpdateObjectStorage(store, resp)
+	if cerr := resp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, cleanup, gitErr(err)
+	}
+	return store, cleanup, nil
 }
 
 // gitErr maps go-git's transport errors onto the package's sentinels.

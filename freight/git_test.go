@@ -280,3 +280,38 @@ func TestGitSourceCredentialHygiene(t *testing.T) {
 	assert.Contains(t, logs.String(), "round trip")
 	assert.NotContains(t, logs.String(), secret)
 }
+
+// A server may advertise "filter" and still refuse a filter kind: discovery
+// falls back to blob:none, then to a plain shallow fetch.
+func TestGitSourceRefusedFilters(t *testing.T) {
+	t.Parallel()
+	srv, dir, all := gitRepo(t, 20)
+	ctx := context.Background()
+	cases := []struct {
+		name     string
+		config   [][2]string
+		strategy string
+	}{
+		{"tree filters refused", [][2]string{{"uploadpackfilter.tree.allow", "false"}}, StrategyNoBlobs},
+		{"all filters refused", [][2]string{{"uploadpackfilter.allow", "false"}}, StrategyShallow},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, kv := range tc.config {
+				gittest.MustGit(t, dir, "config", kv[0], kv[1])
+			}
+			for _, opts := range [][]Option{{WithLimit(10)}, {WithLimit(10), WithIncludePaths("k8s/kustomize")}} {
+				src, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", append(opts, fastRetries)...)
+				require.NoError(t, err)
+				h, err := src.History(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, tc.strategy, h.Stats.Strategy)
+				if len(opts) == 1 {
+					assert.Equal(t, all[:10], ids(h.Commits))
+				} else {
+					assert.Len(t, h.Commits, 2, "every fifth commit touches the deploy package")
+				}
+			}
+		})
+	}
+}
