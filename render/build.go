@@ -18,7 +18,9 @@ import (
 // Mount places a read-only file tree in the assembled tree: FS's root
 // appears at tree directory At (slash separated, relative, clean, e.g.
 // "src" or "render/envType"). Mounts may not overlap. Build opens only the
-// files the kustomizations reach, so FS may be a whole repository.
+// files the kustomizations reach, so FS may be a whole repository. Build only
+// reads FS; concurrent Builds may share a Mount if its FS allows concurrent
+// reads (os.DirFS and fstest.MapFS do).
 type Mount struct {
 	At string
 	FS fs.FS

@@ -14,7 +14,7 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// ObjectRef identifies an object in a [Summary].
+// ObjectRef identifies an object in a [Summary]. It is a plain value.
 type ObjectRef struct {
 	APIVersion, Kind, Namespace, Name string
 }

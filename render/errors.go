@@ -63,7 +63,8 @@ var (
 // FileError is an error about one input file or directory. Path is slash
 // separated and relative to the assembled tree (a mount's At joined with the
 // path inside its FS), never a path on the disk. Err wraps one of the
-// package's sentinel errors.
+// package's sentinel errors. A FileError is not modified after it is
+// returned and is safe to share.
 type FileError struct {
 	Path string
 	Err  error

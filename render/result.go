@@ -8,7 +8,8 @@ import (
 )
 
 // Object is one rendered Kubernetes object. YAML is its document as
-// `kustomize build` prints it, without the "---" separator.
+// `kustomize build` prints it, without the "---" separator. Objects returned
+// by [Result.Objects] are the caller's to modify.
 type Object struct {
 	APIVersion, Kind, Namespace, Name string
 	YAML                              []byte
@@ -57,7 +58,7 @@ func (r *Result) Files() map[string][]byte {
 // `kustomize build` reproduce YAML.
 func (r *Result) Wrapper() []byte { return bytes.Clone(r.wrapper) }
 
-// FileNaming selects the file names of [Result.Files].
+// FileNaming selects the file names of [Result.Files]. It is a plain value.
 type FileNaming int
 
 const (

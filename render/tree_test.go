@@ -222,6 +222,13 @@ var hostileCases = []hostileCase{
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "comp/kustomization.yaml", "kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\npatches:\n  - target: {kind: Deployment}\n    patch: |-\n      - op: replace\n        path: /spec/nope/deeper\n        value: 1\n")
 		}},
+	{name: "component cycle", want: ErrKustomize, path: "w/kustomization.yaml", detail: "cycle",
+		edit: func(app fstest.MapFS, _ *Wrapper) {
+			setFile(app, "comp/kustomization.yaml", "kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\ncomponents: [../comp2]\n")
+			setFile(app, "comp2/kustomization.yaml", "kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\ncomponents: [../comp]\n")
+		}},
+	{name: "same file listed twice", want: ErrDuplicateObject, path: "app/base/deploy.yaml",
+		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml, ./deploy.yaml]\n") }},
 	{name: "resource cycle", want: ErrKustomize, path: "w/kustomization.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml, .]\n")

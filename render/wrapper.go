@@ -13,7 +13,7 @@ import (
 // container image whose name is Name becomes NewName (or stays Name when
 // NewName is empty) with Tag and/or Digest. With both, the result is
 // "<name>:<tag>@<digest>". The zero value is not valid: Name and at least one
-// of Tag and Digest are required.
+// of Tag and Digest are required. Image is a plain value, safe to share.
 type Image struct {
 	Name    string // image name to match in the manifests, e.g. "code-dot-org"
 	NewName string // replacement repository, e.g. "ghcr.io/code-dot-org/code-dot-org"
@@ -24,7 +24,7 @@ type Image struct {
 // Wrapper describes the temporary wrapper kustomization Build writes into
 // the assembled tree and builds. Its zero fields are safe: an empty Template
 // starts from an empty Kustomization, empty lists and Namespace keep the
-// template's.
+// template's. Build does not modify it; it is safe to share.
 type Wrapper struct {
 	// Dir is the tree directory of the wrapper's kustomization.yaml, e.g.
 	// "render/deploy". Required; it must not lie inside a mount.
