@@ -228,7 +228,9 @@ var hostileCases = []hostileCase{
 			setFile(app, "comp2/kustomization.yaml", "kind: Component\napiVersion: kustomize.config.k8s.io/v1alpha1\ncomponents: [../comp]\n")
 		}},
 	{name: "same file listed twice", want: ErrDuplicateObject, path: "app/base/deploy.yaml",
-		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml, ./deploy.yaml]\n") }},
+		edit: func(app fstest.MapFS, _ *Wrapper) {
+			setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml, ./deploy.yaml]\n")
+		}},
 	{name: "resource cycle", want: ErrKustomize, path: "w/kustomization.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml, .]\n")
