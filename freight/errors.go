@@ -46,7 +46,8 @@ var (
 )
 
 // CommitIDError reports an id that is not a full lowercase object id of
-// Format. It wraps [ErrInvalidCommitID].
+// Format. It wraps [ErrInvalidCommitID]. Like the other error types it is
+// immutable once returned and safe for concurrent use.
 type CommitIDError struct {
 	ID     string
 	Format ObjectFormat

@@ -22,7 +22,8 @@ type Gate interface {
 	Check(ctx context.Context, f Freight) error
 }
 
-// GateFunc adapts a function to [Gate].
+// GateFunc adapts a function to [Gate]; it is as safe for concurrent use
+// as the function.
 type GateFunc func(ctx context.Context, f Freight) error
 
 // Check calls fn(ctx, f).
@@ -51,6 +52,7 @@ type LegacyGitflowGate struct {
 }
 
 // LegacyGitflowRecord is the content of one legacy git-flow merge record.
+// It is plain data.
 type LegacyGitflowRecord struct {
 	Revision string    `yaml:"revision"`
 	Tag      string    `yaml:"tag"`

@@ -43,7 +43,7 @@ const (
 	StrategyFull = "full"
 )
 
-// FetchStats describes what one history fetch cost.
+// FetchStats describes what one history fetch cost. It is plain data.
 type FetchStats struct {
 	Strategy      string // one of the Strategy constants
 	BytesReceived int64  // HTTP response bytes, headers excluded
@@ -51,7 +51,7 @@ type FetchStats struct {
 }
 
 // History is the newest commits of a branch, newest first, and what it cost
-// to learn them.
+// to learn them. It is plain data, safe for concurrent reads.
 type History struct {
 	Commits []Commit
 	Tip     string // the branch's commit id at fetch time
@@ -128,9 +128,9 @@ func (g *GitSource) Branch() string { return g.branch }
 // path if [WithIncludePaths] was given.
 //
 // Errors wrap [ErrBranchNotFound], [ErrNotFound] (no such repository),
-// [ErrUnauthorized], [ErrUnavailable] (transient failures outlasted the
-// retries; a later call may succeed) or the context's error, inside a
-// [*RemoteError].
+// [ErrUnauthorized], [ErrRejected] (retrying cannot help),
+// [ErrUnavailable] (transient failures outlasted the retries; a later call
+// may succeed) or the context's error, inside a [*RemoteError].
 func (g *GitSource) History(ctx context.Context) (*History, error) {
 	ctx, stats := withCallStats(ctx)
 	var h *History

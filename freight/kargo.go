@@ -41,7 +41,8 @@ func exprString(s string) string {
 }
 
 // KargoWarehouse describes a Kargo Warehouse for [WarehouseYAML]. Zero
-// fields get the defaults documented on each field. It is a plain value.
+// fields get the defaults documented on each field. It is a plain value,
+// safe for concurrent use.
 type KargoWarehouse struct {
 	Name    string // Warehouse name (required)
 	Project string // Kargo project, the namespace (required)

@@ -12,7 +12,8 @@ import (
 
 // Option configures a [GitSource], an [ImageSource] or a [Warehouse]. Each
 // option says which of them it affects; the others ignore it. Options are
-// applied in order, so a later option overrides an earlier one.
+// applied in order, so a later option overrides an earlier one. An Option
+// is immutable and may be shared between constructors and goroutines.
 type Option interface {
 	apply(*options) error
 }

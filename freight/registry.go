@@ -114,8 +114,8 @@ func (s *ImageSource) transport(ctx context.Context) (http.RoundTripper, error) 
 // Tags lists every tag of the repository, following the registry's Link
 // headers page by page (see [WithPageSize]); each page is retried on its
 // own. Errors, inside a [*RemoteError], wrap [ErrNotFound],
-// [ErrUnauthorized], [ErrUnavailable] (a later call may succeed) or the
-// context's error.
+// [ErrUnauthorized], [ErrRejected], [ErrUnavailable] (only this one may
+// heal: a later call may succeed) or the context's error.
 func (s *ImageSource) Tags(ctx context.Context) ([]string, error) {
 	tags, _, err := s.tags(ctx)
 	return tags, err
@@ -226,9 +226,8 @@ func nextPage(header string, current *url.URL) (*url.URL, error) {
 }
 
 // Resolve returns the image repo:tag with its digest, from one HEAD
-// request; for a multi-arch tag the digest is the index's. Errors, inside a
-// [*RemoteError], wrap [ErrNotFound], [ErrUnauthorized], [ErrUnavailable]
-// or the context's error.
+// request; for a multi-arch tag the digest is the index's. Errors are those
+// of [ImageSource.Tags].
 func (s *ImageSource) Resolve(ctx context.Context, tag string) (Image, error) {
 	var d *v1.Descriptor
 	err := s.o.retry(ctx, func() error {

@@ -9,7 +9,7 @@ import (
 const TagPrefix = "git-"
 
 // ObjectFormat is the hash function of a git repository. It decides how many
-// hex digits a full object id has.
+// hex digits a full object id has. Its methods are safe for concurrent use.
 type ObjectFormat int
 
 const (

@@ -11,7 +11,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Reason says why an artifact did not become Freight.
+// Reason says why an artifact did not become Freight. It is a plain string
+// value.
 type Reason string
 
 // Reasons reported in [Unpaired.Reason].
@@ -39,7 +40,8 @@ const (
 	ReasonMovedTag Reason = "immutable tag moved"
 )
 
-// Unpaired is an artifact that did not become Freight, with the reason.
+// Unpaired is an artifact that did not become Freight, with the reason. It
+// is plain data.
 // Commit is zero for an image-only entry and Image is zero for a
 // commit-only entry; paired artifacts that were refused carry both.
 type Unpaired struct {
@@ -50,7 +52,7 @@ type Unpaired struct {
 	Err    error // a *MovedTagError for ReasonMovedTag, else nil
 }
 
-// DiscoveryStats describes what one discovery cost.
+// DiscoveryStats describes what one discovery cost. It is plain data.
 type DiscoveryStats struct {
 	Git              FetchStats
 	Commits          int // commits in the window
@@ -60,7 +62,8 @@ type DiscoveryStats struct {
 	RegistryRequests int // all registry requests made: pages, HEADs, the ping (and go-containerregistry's https probe of a loopback registry), tokens, retries
 }
 
-// Discovery is the result of [Warehouse.Discover].
+// Discovery is the result of [Warehouse.Discover]: plain data, safe for
+// concurrent reads.
 type Discovery struct {
 	// Freight pairs, newest commit first, each with ID and Origin set and
 	// every image's digest resolved.
