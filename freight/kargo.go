@@ -53,10 +53,10 @@ type KargoWarehouse struct {
 	ImageRepos []string
 	// IncludePaths limits discovery to commits touching these paths.
 	IncludePaths []string
-	// DiscoveryLimit bounds commits and tags Kargo considers; 0 means 20,
-	// Kargo's default.
+	// DiscoveryLimit bounds commits and tags Kargo considers, 1 to 100
+	// (Kargo's schema); 0 means 20, Kargo's default.
 	DiscoveryLimit int
-	// Interval between discoveries; 0 means 5m.
+	// Interval between discoveries, in whole seconds; 0 means 5m.
 	Interval time.Duration
 	// Manual selects freightCreationPolicy Manual: Kargo discovers but
 	// creates no Freight; the caller applies [FreightManifest] output.
@@ -69,10 +69,14 @@ type KargoWarehouse struct {
 // [IgnoreTagsRegex] (the default SemVer strategy silently discovers nothing
 // for git-<sha> tags), and the [CriteriaExpression] unless Manual is set.
 // It returns an error wrapping [ErrInvalidOption] when a required field is
-// missing.
+// missing or a value is outside what Kargo accepts.
 func WarehouseYAML(w KargoWarehouse) ([]byte, error) {
 	if w.Name == "" || w.Project == "" || w.GitURL == "" || w.Branch == "" || len(w.ImageRepos) == 0 {
 		return nil, fmt.Errorf("%w: kargo warehouse needs name, project, git URL, branch and image repositories", ErrInvalidOption)
+	}
+	if w.DiscoveryLimit < 0 || w.DiscoveryLimit > 100 || w.Interval < 0 || w.Interval%time.Second != 0 {
+		return nil, fmt.Errorf("%w: kargo warehouse discovery limit %d (1..100) or interval %s (whole seconds)",
+			ErrInvalidOption, w.DiscoveryLimit, w.Interval)
 	}
 	limit := w.DiscoveryLimit
 	if limit == 0 {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -90,7 +91,14 @@ func TestWarehouseYAML(t *testing.T) {
 	assert.Contains(t, string(got), "freightCreationPolicy: Manual")
 	assert.NotContains(t, string(got), "freightCreationCriteria")
 
-	for _, bad := range []KargoWarehouse{{}, {Name: "w", Project: "p", GitURL: "g", Branch: "b"}} {
+	tooWide, subSecond := w, w
+	tooWide.DiscoveryLimit = 101
+	subSecond.Interval = 1500 * time.Millisecond
+	w.Interval, w.DiscoveryLimit = 90*time.Second, 100
+	got, err = WarehouseYAML(w)
+	require.NoError(t, err)
+	assert.Contains(t, string(got), "interval: 1m30s")
+	for _, bad := range []KargoWarehouse{{}, {Name: "w", Project: "p", GitURL: "g", Branch: "b"}, tooWide, subSecond} {
 		_, err := WarehouseYAML(bad)
 		assert.ErrorIs(t, err, ErrInvalidOption)
 	}
