@@ -186,8 +186,12 @@ func (a *assembler) fileRef(dir, from, ref string, yamlFile bool) ([]objectID, s
 	if err != nil {
 		return nil, "", &FileError{Path: from, Err: err}
 	}
-	if _, err := a.stat(p); err != nil {
+	fi, err := a.stat(p)
+	if err != nil {
 		return nil, "", &FileError{Path: from, Err: err}
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, "", &FileError{Path: from, Err: fmt.Errorf("%w: %s is not a regular file", ErrNotFound, p)}
 	}
 	data, err := a.read(p)
 	if err != nil {
@@ -215,7 +219,7 @@ func (a *assembler) resourceRef(dir, from, ref string) ([]objectID, string, erro
 		return nil, "", &FileError{Path: from, Err: err}
 	}
 	if fi.IsDir() {
-		return nil, p, a.kustomization(p, false)
+		return nil, p, a.kustomization(p, from, false)
 	}
 	return a.fileRef(dir, from, ref, true)
 }
@@ -234,12 +238,12 @@ func (a *assembler) componentRef(dir, from, ref string) error {
 	if !fi.IsDir() {
 		return &FileError{Path: p, Err: fmt.Errorf("%w: a component must be a directory", ErrInvalidKustomization)}
 	}
-	return a.kustomization(p, true)
+	return a.kustomization(p, from, true)
 }
 
-// kustomization loads the kustomization file of tree directory dir and
-// walks its references.
-func (a *assembler) kustomization(dir string, component bool) error {
+// kustomization loads the kustomization file of tree directory dir,
+// referenced from file `from`, and walks its references.
+func (a *assembler) kustomization(dir, from string, component bool) error {
 	if a.walked[dir] {
 		return nil
 	}
@@ -254,7 +258,7 @@ func (a *assembler) kustomization(dir string, component bool) error {
 	}
 	switch len(found) {
 	case 0:
-		return &FileError{Path: dir, Err: fmt.Errorf("%w: no kustomization.yaml in the directory", ErrNotFound)}
+		return &FileError{Path: from, Err: fmt.Errorf("%w: no kustomization file in %s", ErrNotFound, dir)}
 	case 1:
 	default:
 		return &FileError{Path: dir, Err: fmt.Errorf("%w: several kustomization files: %s", ErrInvalidKustomization, strings.Join(found, ", "))}

@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -145,7 +147,7 @@ var hostileCases = []hostileCase{
 		edit: func(_ fstest.MapFS, w *Wrapper) { w.Components = []string{"../app/envTypes/qa"} }},
 	{name: "missing resource file", want: ErrNotFound, path: "app/base/kustomization.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) { delete(app, "base/service.yaml") }},
-	{name: "directory without kustomization", want: ErrNotFound, path: "app/base",
+	{name: "directory without kustomization", want: ErrNotFound, path: "w/kustomization.yaml", detail: "no kustomization file in app/base",
 		edit: func(app fstest.MapFS, _ *Wrapper) { delete(app, "base/kustomization.yaml") }},
 	{name: "two kustomization files", want: ErrInvalidKustomization, path: "app/base",
 		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/kustomization.yml", "resources: []\n") }},
@@ -237,6 +239,58 @@ var hostileCases = []hostileCase{
 		}},
 }
 
+// hostileRefs reads testdata/hostile_refs.txt.
+func hostileRefs(t *testing.T) []string {
+	t.Helper()
+	data, err := os.ReadFile("testdata/hostile_refs.txt")
+	require.NoError(t, err)
+	var refs []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		ref, err := strconv.Unquote(line)
+		require.NoError(t, err, line)
+		refs = append(refs, ref)
+	}
+	return refs
+}
+
+// refFields places a reference into each path-bearing field of a
+// kustomization (JSON is YAML).
+var refFields = map[string]func(ref string) string{
+	"resources":  func(ref string) string { return `{"resources": ["deploy.yaml", ` + jq(ref) + `]}` },
+	"components": func(ref string) string { return `{"resources": ["deploy.yaml"], "components": [` + jq(ref) + `]}` },
+	"patches": func(ref string) string {
+		return `{"resources": ["deploy.yaml"], "patches": [{"path": ` + jq(ref) + `}]}`
+	},
+	"patchesSM": func(ref string) string {
+		return `{"resources": ["deploy.yaml"], "patchesStrategicMerge": [` + jq(ref) + `]}`
+	},
+	"configMapFiles": func(ref string) string { return `{"configMapGenerator": [{"name": "c", "files": [` + jq(ref) + `]}]}` },
+	"configMapKey": func(ref string) string {
+		return `{"configMapGenerator": [{"name": "c", "files": [` + jq("key="+ref) + `]}]}`
+	},
+	"secretEnvs":     func(ref string) string { return `{"secretGenerator": [{"name": "s", "envs": [` + jq(ref) + `]}]}` },
+	"crds":           func(ref string) string { return `{"resources": ["deploy.yaml"], "crds": [` + jq(ref) + `]}` },
+	"configurations": func(ref string) string { return `{"resources": ["deploy.yaml"], "configurations": [` + jq(ref) + `]}` },
+	"replacements": func(ref string) string {
+		return `{"resources": ["deploy.yaml"], "replacements": [{"path": ` + jq(ref) + `}]}`
+	},
+	"openapi":      func(ref string) string { return `{"resources": ["deploy.yaml"], "openapi": {"path": ` + jq(ref) + `}}` },
+	"transformers": func(ref string) string { return `{"resources": ["deploy.yaml"], "transformers": [` + jq(ref) + `]}` },
+	"generators":   func(ref string) string { return `{"generators": [` + jq(ref) + `]}` },
+}
+
+// jq returns s as a JSON string.
+func jq(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
 // Every hostile input is refused with its sentinel, as a FileError naming
 // the file, without a panic, an HTTP request or a git process. The test is
 // not parallel: it swaps http.DefaultTransport and PATH to observe that.
@@ -272,6 +326,22 @@ func TestHostileInputs(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.detail)
 			assert.True(t, strings.HasPrefix(err.Error(), "render: "+tc.path+": "), "%v", err)
 		})
+	}
+
+	refs := hostileRefs(t)
+	require.GreaterOrEqual(t, len(refs), 30)
+	for _, ref := range refs {
+		for field, place := range refFields {
+			app := maps.Clone(smallApp())
+			setFile(app, "base/kustomization.yaml", place(ref))
+			_, err := Build(context.Background(), []Mount{{At: "app", FS: app}}, smallWrapper())
+			var fe *FileError
+			if assert.ErrorAs(t, err, &fe, "%s %q", field, ref) {
+				assert.Equal(t, "app/base/kustomization.yaml", fe.Path, "%s %q: %v", field, ref, err)
+			}
+			assert.True(t, errors.Is(err, ErrRemote) || errors.Is(err, ErrAbsolutePath) ||
+				errors.Is(err, ErrEscape) || errors.Is(err, ErrNotFound), "%s %q: %v", field, ref, err)
+		}
 	}
 	assert.Empty(t, requests, "no HTTP request")
 	assert.NoFileExists(t, marker, "no git process")
