@@ -46,11 +46,12 @@ var kustomizeSlot = make(chan struct{}, 1)
 // never touches the network or the disk, and reads nothing of a mount that
 // no kustomization refers to.
 //
-// Build fails with ErrInvalidMount, ErrInvalidWrapper or ErrInvalidImage for
-// bad arguments, ErrKustomize when kustomize rejects the input, ErrPanic
-// when kustomize panics, and ctx.Err() when ctx ends first (checked between
-// phases and while waiting for another build). Retrying helps only for
-// ctx errors: the same input gives the same error.
+// Build fails with ErrInvalidOption, ErrInvalidMount, ErrInvalidWrapper or
+// ErrInvalidImage for bad arguments, ErrHelmRefused for Helm charts,
+// ErrKustomize when kustomize rejects the input (a FileError naming the
+// wrapper), ErrPanic when kustomize panics, and ctx.Err() when ctx ends
+// first (checked between phases and while waiting for another build).
+// Retrying helps only for ctx errors: the same input gives the same error.
 func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Result, error) {
 	o, err := newOptions(opts)
 	if err != nil {

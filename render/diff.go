@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"reflect"
@@ -202,22 +201,4 @@ func readObjects(old fs.FS, dir string) (map[objectID]oldObject, error) {
 // isEmptyDoc reports whether doc is empty or null, as between two "---".
 func isEmptyDoc(doc *yaml.Node) bool {
 	return len(doc.Content) == 0 || doc.Content[0].Tag == "!!null"
-}
-
-// readLimited reads file p of fsys, charging its size to *budget.
-func readLimited(fsys fs.FS, p string, budget *int64) ([]byte, error) {
-	f, err := fsys.Open(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, *budget+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > *budget {
-		return nil, fmt.Errorf("%w: more than the %d bytes left of the limit", ErrTooLarge, *budget)
-	}
-	*budget -= int64(len(data))
-	return data, nil
 }

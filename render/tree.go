@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -389,4 +390,22 @@ func (a *assembler) walk(dir, from string, k *types.Kustomization) error {
 		}
 	}
 	return nil
+}
+
+// readLimited reads file p of fsys, charging its size to *budget.
+func readLimited(fsys fs.FS, p string, budget *int64) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, *budget+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > *budget {
+		return nil, fmt.Errorf("%w: more than the %d bytes left of the limit", ErrTooLarge, *budget)
+	}
+	*budget -= int64(len(data))
+	return data, nil
 }
