@@ -69,3 +69,40 @@ func ExampleCriteriaExpression() {
 	// Output:
 	// imageFrom('ghcr.io/org/app').Tag == 'git-' + commitFrom('https://github.com/org/monorepo.git').ID
 }
+
+func ExampleWarehouseYAML() {
+	y, err := freight.WarehouseYAML(freight.KargoWarehouse{
+		Name: "app", Project: "org",
+		GitURL: "https://github.com/org/monorepo.git", Branch: "main",
+		ImageRepos: []string{"ghcr.io/org/app"},
+		Manual:     true,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(string(y))
+	// Output:
+	// apiVersion: kargo.akuity.io/v1alpha1
+	// kind: Warehouse
+	// metadata:
+	//   name: app
+	//   namespace: org
+	// spec:
+	//   interval: 5m0s
+	//   freightCreationPolicy: Manual
+	//   subscriptions:
+	//     - git:
+	//         repoURL: https://github.com/org/monorepo.git
+	//         branch: main
+	//         commitSelectionStrategy: NewestFromBranch
+	//         discoveryLimit: 20
+	//     - image:
+	//         repoURL: ghcr.io/org/app
+	//         imageSelectionStrategy: NewestBuild
+	//         allowTagsRegexes:
+	//           - ^git-[0-9a-f]{40}$
+	//         ignoreTagsRegexes:
+	//           - ^git-[0-9a-f]{40}-.+$
+	//         discoveryLimit: 20
+}
