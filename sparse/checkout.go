@@ -69,8 +69,9 @@ type Stats struct {
 	RoundTrips int
 }
 
-// WriteTo materializes the checkout in dir, which must not exist yet (its
-// parent must) or be an empty directory that is not a symbolic link. The
+// WriteTo materializes the checkout in dir, files at their repository
+// paths (dir/k8s/kustomize/...). dir must not exist yet (its parent must)
+// or be an empty directory that is not a symbolic link. The
 // tree is written to a temporary directory next to dir and renamed into
 // place, so dir appears complete or not at all. Symbolic links are
 // recreated as links; a link whose target is absolute or leaves the written

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log"
+	"os"
+	"path/filepath"
 
 	"github.com/railyard-gitops/railyard/internal/gittest"
 	"github.com/railyard-gitops/railyard/sparse"
@@ -50,6 +52,47 @@ func ExampleFetch() {
 	// k8s/kustomize/base/deployment.yaml
 	// k8s/kustomize/base/kustomization.yaml
 	// true path-walk
+}
+
+func ExampleCheckout_WriteTo() {
+	srv, err := gittest.Start("")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	dir, err := srv.InitBare("monorepo.git")
+	if err != nil {
+		log.Fatal(err)
+	}
+	commit, err := gittest.CommitTree(dir, "main", "deploy", []gittest.File{
+		{Path: "k8s/kustomize/base/kustomization.yaml", Data: "resources: []\n"},
+		{Path: "k8s/kustomize/bin/render", Data: "#!/bin/sh\n", Mode: "100755"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	co, err := sparse.Fetch(context.Background(), sparse.Request{
+		URL: srv.RepoURL("monorepo.git"), Commit: commit, Paths: []string{"k8s/kustomize"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	tmp, err := os.MkdirTemp("", "example")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "deploy") // created atomically, complete or not at all
+	if err := co.WriteTo(out); err != nil {
+		log.Fatal(err)
+	}
+	info, err := os.Stat(filepath.Join(out, "k8s/kustomize/bin/render"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(info.Mode().Perm()&0o100 != 0)
+	// Output: true
 }
 
 func ExampleResolve() {
