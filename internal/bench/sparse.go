@@ -43,8 +43,11 @@ type sparseResult struct {
 	// Elapsed is measured inside a Go child, without process start-up: a
 	// library is called in-process, the git CLI is not.
 	Elapsed time.Duration `json:"elapsed,omitempty"`
-	Files   int           `json:"-"`
-	Bytes   int64         `json:"-"` // content bytes under the cone, as written
+	// SelfRSS is a Go child's own VmHWM read just before it exits, which
+	// polling can miss for short-lived children.
+	SelfRSS int64 `json:"self_rss,omitempty"`
+	Files   int   `json:"-"`
+	Bytes   int64 `json:"-"` // content bytes under the cone, as written
 
 	elapsed   time.Duration
 	maxRSS    int64 // bytes, the child and everything it waited for
@@ -220,6 +223,7 @@ git sparse-checkout set "$CONE"`)
 			return nil, fmt.Errorf("child output %q: %w", stdout.String(), err)
 		}
 		r.elapsed = r.Elapsed
+		r.maxRSS = max(r.maxRSS, r.SelfRSS)
 	}
 	err = filepath.WalkDir(filepath.Join(out, demo.DeployPath), func(_ string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -320,6 +324,7 @@ func sparseChild(ctx context.Context, way, url, id, out string) error {
 		return fmt.Errorf("unknown way %q", way)
 	}
 	r.Elapsed = time.Since(start)
+	r.SelfRSS = vmHWM(os.Getpid())
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
 
