@@ -67,3 +67,27 @@ func TestOracleKustomizeCLI(t *testing.T) {
 		}
 	}
 }
+
+// The same on the shared demo world (internal/demo), both template shapes.
+func TestOracleDemoWorld(t *testing.T) {
+	bin := kustomizeCLI(t)
+	w, commit, mono, gitops := demoInputs(t)
+	for _, d := range w.Deployments {
+		shapes, _ := demoShapes(t, d, commit, mono, gitops)
+		for name, shape := range shapes {
+			t.Run(d+"/"+name, func(t *testing.T) {
+				t.Parallel()
+				mounts, wrapper := shape()
+				r, err := Build(context.Background(), mounts, wrapper)
+				require.NoError(t, err)
+				dir := t.TempDir()
+				layOut(t, dir, mounts, wrapper, r)
+				var stdout, stderr bytes.Buffer
+				cmd := exec.Command(bin, "build", filepath.Join(dir, filepath.FromSlash(wrapper.Dir)))
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				require.NoError(t, cmd.Run(), stderr.String())
+				assert.Equal(t, stdout.String(), string(r.YAML()))
+			})
+		}
+	}
+}
