@@ -62,9 +62,10 @@
 //
 // Invalid input is reported before any I/O as *[BranchError] or *[PathError]
 // (matching [ErrInvalidBranch], [ErrInvalidPath]) or [ErrInvalidChange].
-// [ErrAuth] and [ErrRepositoryNotFound] come from the server and are not
-// retried; transient failures (connection errors, 5xx, 429) are retried
-// within the attempt budget. A branch that kept moving gives a
+// Failed exchanges with the git server match [ErrTransport]; those that
+// also match [ErrAuth] or [ErrRepositoryNotFound] are not retried, the
+// others (connection errors, cut answers, 5xx, 429) are retried within the
+// attempt budget. A branch that kept moving gives a
 // *[ConflictError] ([ErrConflict]). [WaitForMerge] reports a pull request
 // closed without merge as a *[ClosedError] ([ErrClosed]); provider lookups
 // that find nothing match [ErrNotFound].

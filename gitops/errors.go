@@ -41,6 +41,13 @@ var (
 	// credentials). A retry cannot help.
 	ErrRepositoryNotFound = errors.New("repository not found")
 
+	// ErrTransport reports a failed exchange with the git server: a
+	// connection error, an error status, a cut or malformed answer. Commit
+	// retries these within its attempts; once they run out, a later retry
+	// may help unless the error also matches [ErrAuth] or
+	// [ErrRepositoryNotFound].
+	ErrTransport = errors.New("git transport failed")
+
 	// ErrPathConflict reports that Change.Dir cannot be placed in the tree
 	// because one of its parents is a file on the branch. A retry cannot help
 	// until the branch changes.

@@ -46,7 +46,8 @@ func (r *Repo) HeadBranch(c Change, target string) (string, error) {
 // head and updates its body. The body shows the provenance and the change
 // summary: c.Summary when set, else the files added, removed and modified
 // in c.Dir. The title is the commit message's first line. c.Base is
-// ignored: the head always starts from target.
+// ignored: the head always starts from target. Calls for the same head
+// through one Repo are serialized.
 //
 // When target already holds the rendered tree, Propose pushes nothing,
 // opens nothing and returns [ErrUpToDate].
@@ -67,6 +68,14 @@ func (r *Repo) Propose(ctx context.Context, c Change, target string, prs PullReq
 	if err := c.validate(r.opts.provenanceFile); err != nil {
 		return nil, err
 	}
+	// One Propose per head at a time through r, so that two callers do not
+	// both find no pull request and open two. (The key cannot clash with a
+	// branch name: those hold no NUL.)
+	unlock, err := r.lock(ctx, "\x00propose "+head)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	files, err := r.compare(ctx, &c, target)
 	if err != nil {
 		return nil, err

@@ -90,3 +90,25 @@ func TestHeadBranchIsDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "review/web", own)
 }
+
+// Concurrent Proposes of the same render through one Repo open one pull
+// request.
+func TestProposeConcurrentOpensOnePR(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	rem.seed(t, "stage/production", map[string]string{"README.md": "x"})
+	repo := newRepo(t, rem.url)
+	prs := &memPRs{}
+	ctx := testContext(t)
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			_, err := repo.Propose(ctx, gitops.Change{Dir: prodDir, Files: render(1), Provenance: testProvenance}, "stage/production", prs)
+			errs <- err
+		}()
+	}
+	for range 4 {
+		require.NoError(t, <-errs)
+	}
+	assert.Equal(t, 1, prs.creates)
+}

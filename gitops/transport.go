@@ -35,6 +35,9 @@ type remoteError struct {
 func (e *remoteError) Error() string { return e.op + ": " + e.err.Error() }
 func (e *remoteError) Unwrap() error { return e.err }
 
+// Is makes every remote error match [ErrTransport].
+func (e *remoteError) Is(target error) bool { return target == ErrTransport }
+
 // permanentErrors maps the go-git errors after which no retry can help to
 // railyard's sentinels.
 var permanentErrors = []struct{ from, to error }{
