@@ -4,7 +4,7 @@ import (
 	"flag"
 	"io/fs"
 	"os"
-	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -138,9 +138,9 @@ func (r *recordingFS) touched(dir string) []string {
 // golden compares got with testdata/golden/name, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	file := path.Join("testdata", "golden", name)
+	file := filepath.Join("testdata", "golden", name)
 	if *update {
-		require.NoError(t, os.MkdirAll(path.Dir(file), 0o755))
+		require.NoError(t, os.MkdirAll(filepath.Dir(file), 0o755))
 		require.NoError(t, os.WriteFile(file, got, 0o644))
 	}
 	want, err := os.ReadFile(file)
