@@ -47,7 +47,8 @@
 // bodies every file name, provenance value and summary sits inside a code
 // fence longer than any backtick run it contains, so none of it renders as
 // Markdown or HTML. Only https, http and
-// ssh URLs are accepted. Commits can be signed with [WithSigner].
+// ssh URLs are accepted. Commits can be signed with [WithSigner], with
+// OpenPGP ([NewPGPSigner]) or SSH ([NewSSHSigner]) keys.
 //
 // # Concurrency
 //
