@@ -195,8 +195,7 @@ func WithBackoff(min, max time.Duration) Option {
 }
 
 // WithSigner signs every new commit, e.g. with [NewPGPSigner] or
-// [NewSSHSigner]. The default
-// is unsigned commits.
+// [NewSSHSigner]. The default is unsigned commits.
 func WithSigner(s Signer) Option {
 	return optionFunc(func(o *options) error {
 		if s == nil {
