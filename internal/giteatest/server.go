@@ -190,7 +190,7 @@ func (s *Server) command(bin string, out io.Writer, args ...string) *exec.Cmd {
 	cmd.Dir = s.dir
 	cmd.Env = s.env()
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = sysProcAttr()
 	cmd.WaitDelay = 5 * time.Second
 	return cmd
 }
