@@ -20,18 +20,19 @@ type optionFunc func(*options) error
 
 func (f optionFunc) apply(o *options) error { return f(o) }
 
-// Signature names the author or committer of the commits a [Repo] writes.
-type Signature struct {
+// identity names the author or committer of the commits a Repo writes.
+type identity struct {
 	Name  string
 	Email string
 }
 
 type options struct {
 	logger         *slog.Logger
-	author         Signature
-	committer      *Signature
+	author         identity
+	committer      *identity
 	auth           *authConfig
 	httpClient     *http.Client
+	knownHosts     []string
 	maxAttempts    int
 	backoffMin     time.Duration
 	backoffMax     time.Duration
@@ -48,6 +49,8 @@ type authConfig struct {
 	privateKey []byte
 }
 
+
+
 const defaultMessageTemplate = `{{if .Message}}{{.Message}}{{else}}Render {{if .Dir}}{{.Dir}}{{else}}the tree{{end}} to {{.Branch}}{{end}}`
 
 // DefaultProvenanceFile is the name, relative to Change.Dir, of the file that
@@ -58,7 +61,7 @@ const DefaultProvenanceFile = "PROVENANCE"
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
 		logger:         slog.New(slog.DiscardHandler),
-		author:         Signature{Name: "railyard", Email: "railyard@localhost"},
+		author:         identity{Name: "railyard", Email: "railyard@localhost"},
 		maxAttempts:    8,
 		backoffMin:     200 * time.Millisecond,
 		backoffMax:     5 * time.Second,
@@ -99,7 +102,7 @@ func WithLogger(l *slog.Logger) Option {
 // [WithCommitter] is given. The default is "railyard <railyard@localhost>".
 func WithAuthor(name, email string) Option {
 	return optionFunc(func(o *options) error {
-		s, err := signature(name, email)
+		s, err := newIdentity(name, email)
 		o.author = s
 		return err
 	})
@@ -108,17 +111,17 @@ func WithAuthor(name, email string) Option {
 // WithCommitter sets the committer of new commits. The default is the author.
 func WithCommitter(name, email string) Option {
 	return optionFunc(func(o *options) error {
-		s, err := signature(name, email)
+		s, err := newIdentity(name, email)
 		o.committer = &s
 		return err
 	})
 }
 
-func signature(name, email string) (Signature, error) {
+func newIdentity(name, email string) (identity, error) {
 	if name == "" || email == "" || strings.ContainsAny(name+email, "<>\n\x00") {
-		return Signature{}, fmt.Errorf("gitops: %w: signature needs a name and an email without '<', '>' or line breaks", ErrInvalidChange)
+		return identity{}, fmt.Errorf("gitops: %w: signature needs a name and an email without '<', '>' or line breaks", ErrInvalidChange)
 	}
-	return Signature{Name: name, Email: email}, nil
+	return identity{Name: name, Email: email}, nil
 }
 
 // WithBasicAuth authenticates HTTP(S) git requests with a user name and a
@@ -140,6 +143,19 @@ func WithToken(token string) Option {
 // known_hosts files. The default is no authentication.
 func WithSSHKey(user string, privateKeyPEM []byte, passphrase string) Option {
 	return setAuth(&authConfig{kind: "ssh", user: user, secret: passphrase, privateKey: privateKeyPEM})
+}
+
+// WithSSHKnownHosts checks SSH host keys against these known_hosts files
+// only. The default is the user's files: $SSH_KNOWN_HOSTS, else
+// ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.
+func WithSSHKnownHosts(files ...string) Option {
+	return optionFunc(func(o *options) error {
+		if len(files) == 0 {
+			return errors.New("gitops: no known_hosts file")
+		}
+		o.knownHosts = files
+		return nil
+	})
 }
 
 func setAuth(a *authConfig) Option {

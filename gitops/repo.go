@@ -84,6 +84,11 @@ func NewRepo(url string, opts ...Option) (*Repo, error) {
 			if err != nil {
 				return nil, fmt.Errorf("gitops: SSH key: %s", r.redact(err.Error()))
 			}
+			if o.knownHosts != nil {
+				if keys.HostKeyCallback, err = gitssh.NewKnownHostsCallback(o.knownHosts...); err != nil {
+					return nil, fmt.Errorf("gitops: SSH known_hosts: %w", err)
+				}
+			}
 			r.auth = keys
 		default:
 			return nil, fmt.Errorf("gitops: %s auth does not apply to %s URLs", a.kind, ep.Protocol)
