@@ -49,8 +49,6 @@ type authConfig struct {
 	privateKey []byte
 }
 
-
-
 const defaultMessageTemplate = `{{if .Message}}{{.Message}}{{else}}Render {{if .Dir}}{{.Dir}}{{else}}the tree{{end}} to {{.Branch}}{{end}}`
 
 // DefaultProvenanceFile is the name, relative to Change.Dir, of the file that
