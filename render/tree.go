@@ -10,6 +10,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/types"
@@ -73,6 +74,9 @@ func resolveRef(dir, ref string) (string, error) {
 		return "", fmt.Errorf("%w: %q", ErrRemote, ref)
 	case strings.ContainsRune(ref, 0):
 		return "", fmt.Errorf("%w: %q", ErrEscape, ref)
+	case !utf8.ValidString(ref):
+		// No fs.FS can hold such a name.
+		return "", fmt.Errorf("%w: %q is not valid UTF-8", ErrNotFound, ref)
 	}
 	p := path.Join(dir, ref)
 	if p == "." || p == ".." || strings.HasPrefix(p, "../") {
