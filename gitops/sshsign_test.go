@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha512"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"os"
@@ -58,16 +59,27 @@ func TestCommitSignedWithSSH(t *testing.T) {
 	require.NoError(t, err)
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
-	for name, key := range map[string]any{"ed25519": edKey, "rsa": rsaKey} {
+	edBlock, err := ssh.MarshalPrivateKey(edKey, "railyard")
+	require.NoError(t, err)
+	// A passphrase-protected key in the legacy PEM encryption, whose KDF is
+	// fast; OpenSSH's bcrypt KDF takes seconds under -race.
+	rsaBlock, err := x509.EncryptPEMBlock(rand.Reader, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(rsaKey), []byte("pass phrase"), x509.PEMCipherAES256) //nolint:staticcheck // test fixture
+	require.NoError(t, err)
+	for name, tc := range map[string]struct {
+		key        any
+		block      *pem.Block
+		passphrase string
+	}{"ed25519": {edKey, edBlock, ""}, "rsa, encrypted": {rsaKey, rsaBlock, "pass phrase"}} {
+		key := tc.key
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			block, err := ssh.MarshalPrivateKeyWithPassphrase(key, "railyard", []byte("pass phrase"))
-			require.NoError(t, err)
-			pemKey := pem.EncodeToMemory(block)
-			_, err = gitops.NewSSHSigner(pemKey, []byte("wrong"))
-			require.Error(t, err)
-			assert.NotContains(t, err.Error(), "pass phrase")
-			signer, err := gitops.NewSSHSigner(pemKey, []byte("pass phrase"))
+			pemKey := pem.EncodeToMemory(tc.block)
+			if tc.passphrase != "" {
+				_, err := gitops.NewSSHSigner(pemKey, []byte("wrong"))
+				require.Error(t, err)
+				assert.NotContains(t, err.Error(), tc.passphrase)
+			}
+			signer, err := gitops.NewSSHSigner(pemKey, []byte(tc.passphrase))
 			require.NoError(t, err)
 			sshSigner, err := ssh.NewSignerFromKey(key)
 			require.NoError(t, err)
