@@ -149,3 +149,24 @@ func TestDiffBadFolder(t *testing.T) {
 	_, err = Diff(symlinked, deployDir, r)
 	assert.ErrorIs(t, err, ErrSymlink)
 }
+
+// FuzzDiff: whatever an old rendered file holds, Diff returns a summary
+// that accounts for every new object, or a FileError naming the file.
+func FuzzDiff(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\nkind: Service\nmetadata: {name: test-web, namespace: test}\n"))
+	f.Add([]byte("{\"kind\": \"A\", \"metadata\": {\"name\": \"a\"}}"))
+	f.Add([]byte("---\n---\nkind: [\n"))
+	f.Add([]byte("kind: A\nmetadata: &m {name: a}\nspec: *m\n"))
+	r, err := Build(context.Background(), []Mount{{At: "app", FS: smallApp()}}, smallWrapper())
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := Diff(fstest.MapFS{"deploy/x.yaml": {Data: data}}, "deploy", r)
+		if err != nil {
+			var fe *FileError
+			require.ErrorAs(t, err, &fe)
+			require.Equal(t, "deploy/x.yaml", fe.Path)
+			return
+		}
+		require.Equal(t, len(r.Objects()), len(s.Added)+len(s.Changed)+s.Unchanged, "%+v", s)
+	})
+}
