@@ -93,7 +93,7 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 	return r, nil
 }
 
-// validateMounts checks and normalises the mounts, longest At first.
+// validateMounts checks the mounts and returns them sorted by At.
 func validateMounts(mounts []Mount) ([]mount, error) {
 	ms := make([]mount, 0, len(mounts))
 	for _, m := range mounts {
