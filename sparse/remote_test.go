@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"flag"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -54,6 +55,10 @@ func TestRetriesTransientFaults(t *testing.T) {
 	}
 }
 
+// stormFetches sizes TestFaultStorm; CI raises it (for example to 150, about
+// 250 faulted requests) with go test ./sparse -run FaultStorm -storm-fetches=150.
+var stormFetches = flag.Int("storm-fetches", 32, "fetches in TestFaultStorm, spread over 4 workers")
+
 // A seeded storm of faults ends each time in the right checkout or a typed
 // error, never a wrong result, a panic or a hang past the deadline.
 func TestFaultStorm(t *testing.T) {
@@ -83,14 +88,14 @@ func TestFaultStorm(t *testing.T) {
 		}
 		return nil
 	})
-	const workers, perWorker = 4, 8
+	const workers = 4
 	var wg sync.WaitGroup
 	var ok, failed atomic.Int32
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range perWorker {
+			for i := w; i < *stormFetches; i += workers {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				co, err := sparse.Fetch(ctx, sparse.Request{URL: h.url, Commit: h.commits[1], Paths: paths},
 					sparse.WithRetries(2))
