@@ -3,6 +3,7 @@ package render
 import (
 	"errors"
 	"fmt"
+	"github.com/railyard-gitops/railyard/internal/redact"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -65,22 +66,23 @@ func isRemote(ref string) bool {
 // the tree, to a tree path. It refuses absolute, remote and escaping
 // references; it does not look at any mount.
 func resolveRef(dir, ref string) (string, error) {
+	shown := redact.URLs(ref) // a remote reference may carry a token
 	switch {
 	case ref == "":
 		return "", fmt.Errorf("%w: empty path", ErrNotFound)
 	case strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, `\`) || path.IsAbs(ref):
-		return "", fmt.Errorf("%w: %q", ErrAbsolutePath, ref)
+		return "", fmt.Errorf("%w: %q", ErrAbsolutePath, shown)
 	case isRemote(ref):
-		return "", fmt.Errorf("%w: %q", ErrRemote, ref)
+		return "", fmt.Errorf("%w: %q", ErrRemote, shown)
 	case strings.ContainsRune(ref, 0):
-		return "", fmt.Errorf("%w: %q", ErrEscape, ref)
+		return "", fmt.Errorf("%w: %q", ErrEscape, shown)
 	case !utf8.ValidString(ref):
 		// No fs.FS can hold such a name.
-		return "", fmt.Errorf("%w: %q is not valid UTF-8", ErrNotFound, ref)
+		return "", fmt.Errorf("%w: %q is not valid UTF-8", ErrNotFound, shown)
 	}
 	p := path.Join(dir, ref)
 	if p == "." || p == ".." || strings.HasPrefix(p, "../") {
-		return "", fmt.Errorf("%w: %q", ErrEscape, ref)
+		return "", fmt.Errorf("%w: %q", ErrEscape, shown)
 	}
 	return p, nil
 }
