@@ -61,8 +61,10 @@ func (r *Repo) Commit(ctx context.Context, c Change) (Result, error) {
 		return Result{}, err
 	}
 	defer unlock()
+	first := true
 	res, err := r.retry(ctx, c.Branch, func(pushed *plumbing.Hash) (Result, error) {
-		return r.attempt(ctx, &c, msg, pushed)
+		defer func() { first = false }()
+		return r.attempt(ctx, &c, msg, pushed, first)
 	})
 	if err == nil && res.Changed {
 		r.opts.logger.InfoContext(ctx, "gitops: commit pushed", "url", r.url, "branch", c.Branch,
@@ -174,6 +176,9 @@ func (r *Repo) loadBase(ctx context.Context, refs map[string]plumbing.Hash, bran
 	}
 	b.tree = parent.TreeHash
 	r.snapshots.add(ws, b.parent)
+	if !b.tip.IsZero() {
+		r.snapshots.setHead(branch, b.tip)
+	}
 	return b, ws, nil
 }
 
@@ -206,27 +211,69 @@ func (r *Repo) apply(c *Change, ws *workspace, root plumbing.Hash) (plumbing.Has
 	return newRoot, files, err
 }
 
-func (r *Repo) attempt(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash) (Result, error) {
+// attempt reads the tip, applies c on it and pushes. The first attempt
+// first tries the tip this Repo last saw on the branch, without reading
+// the remote's refs: the lease makes that safe, and a writer that is alone
+// on its branch saves a round trip.
+func (r *Repo) attempt(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash, first bool) (Result, error) {
+	if first {
+		if res, done, err := r.optimistic(ctx, c, msg, pushed); done {
+			return res, err
+		}
+	}
 	b, ws, sess, caps, err := r.readBase(ctx, c.Branch, c.Base)
 	if err != nil {
 		return Result{}, err
 	}
 	defer sess.Close()
-	res := Result{Branch: c.Branch, Commit: b.tip.String()}
 	if !pushed.IsZero() && b.tip == *pushed {
 		// An earlier attempt's push landed although its answer was lost.
-		res.Changed = true
-		return res, nil
+		return Result{Branch: c.Branch, Commit: b.tip.String(), Changed: true}, nil
 	}
+	return r.commitOn(ctx, c, msg, pushed, b, ws, sess, caps)
+}
+
+// optimistic commits c on the branch tip this Repo last saw. It reports
+// done=false when there is no such tip, when c changes nothing there (which
+// only the remote's real tip can confirm), or when the lease failed.
+func (r *Repo) optimistic(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash) (Result, bool, error) {
+	tip, ws := r.snapshots.head(c.Branch)
+	caps := r.pushCaps.Load()
+	if ws == nil || caps == nil {
+		return Result{}, false, nil
+	}
+	parent, err := object.GetCommit(ws.st, tip)
+	if err != nil {
+		return Result{}, false, nil
+	}
+	sess, err := r.tr.NewReceivePackSession(r.ep, r.auth)
+	if err != nil {
+		return Result{}, true, r.classify(ctx, "open receive-pack session", err)
+	}
+	defer sess.Close()
+	res, err := r.commitOn(ctx, c, msg, pushed, base{tip: tip, parent: tip, tree: parent.TreeHash}, ws, sess, caps)
+	switch {
+	case errors.Is(err, errRejected):
+		*pushed = plumbing.ZeroHash // refused: it did not land
+		return Result{}, false, nil
+	case err == nil && !res.Changed:
+		return Result{}, false, nil
+	}
+	return res, true, err
+}
+
+// commitOn applies c on b and, when that changes the tree, commits and
+// pushes with a lease on b.tip.
+func (r *Repo) commitOn(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash, b base, ws *workspace, sess transport.ReceivePackSession, caps *capability.List) (Result, error) {
+	res := Result{Branch: c.Branch, Commit: b.tip.String()}
 	root, files, err := r.apply(c, ws, b.tree)
 	if err != nil {
 		return Result{}, err
 	}
-	res.Files = files
 	if !b.tip.IsZero() && root == b.tree {
-		res.Files = nil
 		return res, nil
 	}
+	res.Files = files
 	commit, err := r.writeCommit(ws, root, b.parent, msg)
 	if err != nil {
 		return Result{}, err
@@ -236,6 +283,7 @@ func (r *Repo) attempt(ctx context.Context, c *Change, msg string, pushed *plumb
 		return Result{}, err
 	}
 	r.snapshots.add(ws, commit)
+	r.snapshots.setHead(c.Branch, commit)
 	res.Commit, res.Changed = commit.String(), true
 	return res, nil
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -27,6 +29,7 @@ type Repo struct {
 	opts    *options
 
 	snapshots snapshots
+	pushCaps  atomic.Pointer[capability.List] // from the last receive-pack advertisement
 
 	mu       sync.Mutex
 	branches map[string]*branchLock // held or awaited; dropped when unused

@@ -19,6 +19,7 @@ type snapshots struct {
 	mu    sync.Mutex
 	order []plumbing.Hash // oldest first
 	byID  map[plumbing.Hash]*snapshot
+	heads map[string]plumbing.Hash // branch -> its tip when this Repo last saw it
 }
 
 type snapshot struct {
@@ -49,9 +50,40 @@ func (s *snapshots) add(ws *workspace, commit plumbing.Hash) {
 	s.byID[commit] = snap
 	s.order = append(s.order, commit)
 	if len(s.order) > maxSnapshots {
-		delete(s.byID, s.order[0])
+		evicted := s.order[0]
+		delete(s.byID, evicted)
 		s.order = s.order[1:]
+		for b, h := range s.heads {
+			if h == evicted {
+				delete(s.heads, b)
+			}
+		}
 	}
+}
+
+// setHead records that branch was at commit, whose snapshot is cached.
+func (s *snapshots) setHead(branch string, commit plumbing.Hash) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byID[commit] == nil {
+		return
+	}
+	if s.heads == nil {
+		s.heads = map[string]plumbing.Hash{}
+	}
+	s.heads[branch] = commit
+}
+
+// head returns the commit branch was last seen at and a workspace holding
+// its snapshot, or a nil workspace.
+func (s *snapshots) head(branch string) (plumbing.Hash, *workspace) {
+	s.mu.Lock()
+	h, ok := s.heads[branch]
+	s.mu.Unlock()
+	if !ok {
+		return plumbing.ZeroHash, nil
+	}
+	return h, s.workspace(h)
 }
 
 // workspace returns a workspace holding commit's snapshot, or nil.

@@ -88,6 +88,7 @@ func (r *Repo) pushSession(ctx context.Context) (transport.ReceivePackSession, *
 		_ = sess.Close()
 		return nil, nil, r.classify(ctx, "list refs", err)
 	}
+	r.pushCaps.Store(adv.Capabilities)
 	return sess, adv, nil
 }
 
