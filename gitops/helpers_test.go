@@ -5,6 +5,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +92,27 @@ func (r *remote) assertNoRewrites(t testing.TB, branch string) int {
 	require.Equal(t, "0", merges, "history of %s is not linear", ref)
 	r.git(t, "fsck", "--strict", "--no-dangling")
 	return len(chain)
+}
+
+// corpus returns the non-comment lines of testdata/name.
+func corpus(t testing.TB, name string) []string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	require.NoError(t, err)
+	var out []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+func unquote(t testing.TB, s string) string {
+	t.Helper()
+	u, err := strconv.Unquote(s)
+	require.NoError(t, err, s)
+	return u
 }
 
 // logBuffer is a concurrency-safe log sink.

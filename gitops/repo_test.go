@@ -34,12 +34,17 @@ func TestNewRepoMovesURLCredentialsToAuth(t *testing.T) {
 	t.Parallel()
 	rem := newRemote(t)
 	rec := &recorder{}
+	logs := &logBuffer{}
 	url := strings.Replace(rem.url, "http://", "http://bot:tok3n@", 1)
-	repo := newRepo(t, url, gitops.WithHTTPClient(&http.Client{Transport: rec}))
+	repo := newRepo(t, url, gitops.WithHTTPClient(&http.Client{Transport: rec}), gitops.WithLogger(logs.logger()))
 	assert.Equal(t, rem.url, repo.URL(), "the URL is reported without credentials")
 
-	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+	res, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
 	require.NoError(t, err)
+	_, err = repo.Propose(testContext(t), gitops.Change{Files: render(2)}, "stage/test", &memPRs{})
+	require.NoError(t, err)
+	assert.Contains(t, logs.String(), res.Commit, "the log has the pushed commit")
+	assert.NotContains(t, logs.String(), "tok3n", "no credential in any log line, Debug included")
 	require.NotEmpty(t, rec.auths)
 	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
 	req.SetBasicAuth("bot", "tok3n")
