@@ -10,7 +10,9 @@ import (
 )
 
 // Change is one rendered output to commit. Its zero fields are safe: a zero
-// Dir replaces the whole tree, a nil Provenance records none.
+// Dir replaces the whole tree, a nil Provenance records none. Commit and
+// Propose only read a Change (and its Files), so one Change may be used by
+// concurrent calls.
 type Change struct {
 	// Branch receives the commit, e.g. "stage/test". It is created if
 	// missing: from Base when Base is set, as an orphan otherwise.

@@ -50,7 +50,8 @@ func (r *Repo) HeadBranch(c Change, target string) (string, error) {
 // through one Repo are serialized.
 //
 // When target already holds the rendered tree, Propose pushes nothing,
-// opens nothing and returns [ErrUpToDate].
+// opens nothing and returns [ErrUpToDate]; a pull request still open for
+// the head (e.g. one made obsolete by a manual change) is left as it is.
 //
 // Errors: those of [Repo.Commit], [ErrUpToDate], and errors from prs.
 func (r *Repo) Propose(ctx context.Context, c Change, target string, prs PullRequests) (*PullRequest, error) {
