@@ -61,11 +61,13 @@ type Stats struct {
 	// StrategyShallow or StrategyBranch: the one that produced the result.
 	Strategy string
 	// BytesReceived counts response bytes from the server, advertisements
-	// and retries included.
+	// and retries included (over SSH, the packs only).
 	BytesReceived int64
 	// Objects counts the objects received in packs.
 	Objects int
 	// RoundTrips counts requests sent to the server, retries included.
+	// Over SSH each upload-pack request needs a new connection with its own
+	// advertisement, counted as a round trip too.
 	RoundTrips int
 }
 
