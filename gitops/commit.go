@@ -99,7 +99,7 @@ func (r *Repo) retry(ctx context.Context, branch string, attempt func(pushed *pl
 		if re != nil && re.retryAfter > wait {
 			wait = min(re.retryAfter, r.opts.backoffMax)
 		}
-		r.opts.logger.DebugContext(ctx, "gitops: retrying", "branch", branch, "attempt", n, "wait", wait, "error", err)
+		r.opts.logger.DebugContext(ctx, "gitops: retrying", "branch", branch, "attempt", n, "wait", wait, "error", r.errText(err))
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():

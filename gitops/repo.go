@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"strings"
 	"sync"
@@ -58,9 +59,7 @@ func NewRepo(url string, opts ...Option) (*Repo, error) {
 	r := &Repo{ep: ep, opts: o, branches: map[string]*branchLock{}}
 	isHTTP := ep.Protocol == "http" || ep.Protocol == "https"
 	if isHTTP && (ep.User != "" || ep.Password != "") {
-		if ep.Password != "" {
-			r.secrets = append(r.secrets, ep.Password)
-		}
+		r.addSecret(ep.User, ep.Password)
 		if o.auth == nil {
 			r.auth = &githttp.BasicAuth{Username: ep.User, Password: ep.Password}
 		}
@@ -78,7 +77,7 @@ func NewRepo(url string, opts ...Option) (*Repo, error) {
 		return nil, fmt.Errorf("gitops: repository URL %q: unsupported scheme %q", r.url, ep.Protocol)
 	}
 	if a := o.auth; a != nil {
-		r.secrets = append(r.secrets, a.secret)
+		r.addSecret(a.user, a.secret)
 		switch {
 		case a.kind == "basic" && isHTTP:
 			r.auth = &githttp.BasicAuth{Username: a.user, Password: a.secret}
@@ -128,6 +127,23 @@ func (r *Repo) lock(ctx context.Context, branch string) (unlock func(), err erro
 		release()
 		return nil, ctx.Err()
 	}
+}
+
+// addSecret records a credential for redaction, with its basic-auth form
+// (base64 of "user:secret"), which a server echoing headers would show.
+func (r *Repo) addSecret(user, secret string) {
+	if secret == "" {
+		return
+	}
+	r.secrets = append(r.secrets, secret, base64.StdEncoding.EncodeToString([]byte(user+":"+secret)))
+}
+
+// errText is err's message with secrets redacted, for logs; "" for nil.
+func (r *Repo) errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return r.redact(err.Error())
 }
 
 // redact removes every secret r knows from s.

@@ -2,7 +2,9 @@ package gitops_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,4 +97,27 @@ func TestCommitWaitsForBranchLockWithContext(t *testing.T) {
 	assert.NoError(t, err, "other branches are not blocked")
 	close(release)
 	require.NoError(t, <-done)
+}
+
+// A server (or proxy) that echoes the request's credentials in its error
+// answers must not get them into railyard's errors or logs, neither raw nor
+// in their basic-auth (base64) form.
+func TestCredentialsEchoedByServerAreRedacted(t *testing.T) {
+	t.Parallel()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		http.Error(w, "refused "+r.Header.Get("Authorization")+" user="+user+" pass="+pass, http.StatusUnauthorized)
+	}))
+	defer echo.Close()
+	const secret = "ech0ed-s3cret"
+	logs := &logBuffer{}
+	repo := newRepo(t, echo.URL+"/gitops.git", gitops.WithBasicAuth("deployer", secret), gitops.WithLogger(logs.logger()), gitops.WithMaxAttempts(2))
+	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+	require.ErrorIs(t, err, gitops.ErrAuth)
+	basic := base64.StdEncoding.EncodeToString([]byte("deployer:" + secret))
+	for _, text := range []string{err.Error(), logs.String()} {
+		assert.Contains(t, text, "REDACTED", "the echo reached the text")
+		assert.NotContains(t, text, secret)
+		assert.NotContains(t, text, basic)
+	}
 }

@@ -83,7 +83,7 @@ func (r *Repo) pushSession(ctx context.Context) (transport.ReceivePackSession, *
 		return nil, nil, r.classify(ctx, "open receive-pack session", err)
 	}
 	adv, err := sess.AdvertisedReferencesContext(ctx)
-	r.opts.logger.DebugContext(ctx, "gitops: list refs", "url", r.url, "duration", time.Since(start), "error", err)
+	r.opts.logger.DebugContext(ctx, "gitops: list refs", "url", r.url, "duration", time.Since(start), "error", r.errText(err))
 	if err != nil {
 		_ = sess.Close()
 		return nil, nil, r.classify(ctx, "list refs", err)
@@ -164,7 +164,7 @@ func (r *Repo) push(ctx context.Context, sess transport.ReceivePackSession, caps
 	req.Packfile = io.NopCloser(&pack)
 	report, err := sess.ReceivePack(ctx, req)
 	r.opts.logger.DebugContext(ctx, "gitops: push", "url", r.url, "branch", branch,
-		"objects", len(ws.added), "bytes", size, "duration", time.Since(start), "error", err)
+		"objects", len(ws.added), "bytes", size, "duration", time.Since(start), "error", r.errText(err))
 	if err != nil && report != nil && report.UnpackStatus == "ok" {
 		return fmt.Errorf("%w: %s", errRejected, r.redact(err.Error()))
 	}

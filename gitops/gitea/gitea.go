@@ -132,8 +132,15 @@ func (p *PullRequests) Get(ctx context.Context, number int) (*gitops.PullRequest
 }
 
 func (p *PullRequests) log(ctx context.Context, op string, err error) {
-	p.opts.logger.DebugContext(ctx, "gitea: "+op, "repo", p.owner+"/"+p.repo, "error", err)
+	msg := ""
+	if err != nil {
+		msg = p.redact(err.Error())
+	}
+	p.opts.logger.DebugContext(ctx, "gitea: "+op, "repo", p.owner+"/"+p.repo, "error", msg)
 }
+
+// redact removes the token from s: a server may echo it.
+func (p *PullRequests) redact(s string) string { return forgehttp.Redact(s, p.opts.token) }
 
 // wrap maps the SDK's errors to railyard's: 404 to gitops.ErrNotFound,
 // other refusals to *Error.
@@ -142,9 +149,9 @@ func (p *PullRequests) wrap(op string, resp *sdk.Response, err error) error {
 		if resp.StatusCode == http.StatusNotFound {
 			return fmt.Errorf("gitea: %s: %w", op, gitops.ErrNotFound)
 		}
-		return &Error{Op: op, StatusCode: resp.StatusCode, Message: err.Error()}
+		return &Error{Op: op, StatusCode: resp.StatusCode, Message: p.redact(err.Error())}
 	}
-	return fmt.Errorf("gitea: %s: %w", op, err)
+	return fmt.Errorf("gitea: %s: %w", op, forgehttp.Redacted(err, p.redact))
 }
 
 func convert(pr *sdk.PullRequest) *gitops.PullRequest {

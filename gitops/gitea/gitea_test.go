@@ -1,6 +1,11 @@
 package gitea_test
 
 import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -40,4 +45,27 @@ func TestNew(t *testing.T) {
 			assert.NotContains(t, err.Error(), "secret", name)
 		}
 	}
+}
+
+// A server that echoes the credentials it got does not get them into
+// errors or logs (the rest of the behaviour is tested against a real Gitea).
+func TestEchoedCredentialsAreRedacted(t *testing.T) {
+	t.Parallel()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"message":"bad credentials: ` + r.Header.Get("Authorization") + `"}`))
+	}))
+	defer echo.Close()
+	const token = "gitea-s3cret-token"
+	var logs bytes.Buffer
+	prs, err := gitea.New(echo.URL, "org", "gitops", gitea.WithToken(token), gitea.WithRetry(1, time.Millisecond, time.Millisecond),
+		gitea.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	require.NoError(t, err)
+	_, err = prs.FindOpen(context.Background(), "head", "stage/production")
+	var ge *gitea.Error
+	require.ErrorAs(t, err, &ge)
+	assert.Equal(t, http.StatusUnauthorized, ge.StatusCode)
+	assert.Contains(t, err.Error(), "REDACTED")
+	assert.NotContains(t, err.Error(), token)
+	assert.NotContains(t, logs.String(), token)
 }

@@ -24,6 +24,14 @@ type appAuth struct {
 	mu      sync.Mutex
 	token   string
 	expires time.Time
+	jwtUsed string // the last JWT sent
+}
+
+// secrets returns the credentials a server could echo back.
+func (a *appAuth) secrets() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return []string{a.token, a.jwtUsed}
 }
 
 // jwt returns the App's JSON Web Token (RS256), valid for nine minutes
@@ -61,6 +69,7 @@ func (a *appAuth) installationToken(ctx context.Context, c *http.Client, base *u
 	if err != nil {
 		return "", err
 	}
+	a.jwtUsed = jwt
 	u := base.JoinPath("app", "installations", fmt.Sprint(a.installationID), "access_tokens")
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), nil)
 	if err != nil {

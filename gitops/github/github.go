@@ -99,7 +99,20 @@ func (p *PullRequests) Get(ctx context.Context, number int) (*gitops.PullRequest
 }
 
 func (p *PullRequests) log(ctx context.Context, op string, err error) {
-	p.opts.logger.DebugContext(ctx, "github: "+op, "repo", p.owner+"/"+p.repo, "error", err)
+	msg := ""
+	if err != nil {
+		msg = p.redact(err.Error())
+	}
+	p.opts.logger.DebugContext(ctx, "github: "+op, "repo", p.owner+"/"+p.repo, "error", msg)
+}
+
+// redact removes the credentials in use from s: a server may echo them.
+func (p *PullRequests) redact(s string) string {
+	secrets := []string{p.opts.token}
+	if p.opts.app != nil {
+		secrets = append(secrets, p.opts.app.secrets()...)
+	}
+	return forgehttp.Redact(s, secrets...)
 }
 
 // wrap maps go-github's errors to railyard's: 404 to gitops.ErrNotFound,
@@ -110,13 +123,13 @@ func (p *PullRequests) wrap(op string, err error) error {
 		if er.Response.StatusCode == http.StatusNotFound {
 			return fmt.Errorf("github: %s: %w", op, gitops.ErrNotFound)
 		}
-		return &Error{Op: op, StatusCode: er.Response.StatusCode, Message: er.Message}
+		return &Error{Op: op, StatusCode: er.Response.StatusCode, Message: p.redact(er.Message)}
 	}
 	var ge *Error
 	if errors.As(err, &ge) {
 		return ge
 	}
-	return fmt.Errorf("github: %s: %w", op, err)
+	return fmt.Errorf("github: %s: %w", op, forgehttp.Redacted(err, p.redact))
 }
 
 func convert(pr *gh.PullRequest) *gitops.PullRequest {

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -131,6 +132,26 @@ func TestErrorsAndRetries(t *testing.T) {
 	_, err = bad.Get(ctx, 1)
 	require.ErrorAs(t, err, &ge)
 	assert.Equal(t, http.StatusUnauthorized, ge.StatusCode)
+	assert.NotContains(t, err.Error(), token)
+	assert.NotContains(t, logs.String(), token)
+}
+
+// A server that echoes the credentials it got does not get them into
+// errors or logs.
+func TestEchoedCredentialsAreRedacted(t *testing.T) {
+	t.Parallel()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"message":"bad credentials: ` + r.Header.Get("Authorization") + `"}`))
+	}))
+	defer echo.Close()
+	var logs bytes.Buffer
+	prs, err := github.New("org", "gitops", github.WithBaseURL(echo.URL+"/"), github.WithToken(token), fastRetry(),
+		github.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	require.NoError(t, err)
+	_, err = prs.Get(testContext(t), 1)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "REDACTED")
 	assert.NotContains(t, err.Error(), token)
 	assert.NotContains(t, logs.String(), token)
 }
