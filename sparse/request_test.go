@@ -3,6 +3,7 @@ package sparse
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -134,4 +135,37 @@ func TestHostilePathCorpus(t *testing.T) {
 		_, err = normalizeCone([]string{"k8s/kustomize", p})
 		assert.ErrorIs(t, err, ErrInvalidPath, "%q among good paths", p)
 	}
+}
+
+// Whatever the URL, the cleaned URL and the redacted one never carry the
+// password, and errors never echo it.
+func FuzzSplitURL(f *testing.F) {
+	for _, s := range []string{"https://u:pw@h/r.git", "ssh://git@h/r", "git@h:r", "http://h/r?x=pw", "https://pw@h/r", "::", "https://u:pw@h:bad/r"} {
+		f.Add(s, "pw")
+	}
+	f.Fuzz(func(t *testing.T, raw, secret string) {
+		if len(secret) < 6 || !strings.Contains(raw, secret) {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.User == nil {
+			return
+		}
+		if pw, ok := u.User.Password(); !ok || pw != secret || strings.Contains(u.Host+u.Path+u.User.Username(), secret) {
+			return
+		}
+		clean, _, _, err := splitURL(raw)
+		if err != nil {
+			if strings.Contains(err.Error(), secret) {
+				t.Fatalf("error %q leaks the password", err)
+			}
+			return
+		}
+		if strings.Contains(clean, secret) && u.Scheme != "ssh" {
+			t.Fatalf("clean URL %q keeps the password", clean)
+		}
+		if strings.Contains(redactURL(raw), secret) {
+			t.Fatalf("redacted URL %q keeps the password", redactURL(raw))
+		}
+	})
 }
