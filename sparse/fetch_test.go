@@ -3,6 +3,9 @@ package sparse_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -23,19 +26,61 @@ type history struct {
 
 func newHistory(t *testing.T) *history {
 	t.Helper()
-	r := newRepo(t, gittest.FullConfig())
-	h := &history{repo: r}
-	h.commits = append(h.commits,
-		r.commit(t, "initial", deployFiles("1")),
-		r.commit(t, "app only", []gittest.File{{Path: "apps/dashboard/main.go", Data: "package main // 2\n"}}),
-		r.commit(t, "deploy changed", []gittest.File{
-			{Path: "k8s/kustomize/base/deployment.yaml", Data: "kind: Deployment\nversion: 3\n"},
-			{Path: "k8s/kustomize/base/jobs/migrate.yaml", Data: "kind: Job\n"},
-			{Path: "k8s/kustomize/bin/render.sh", Data: "#!/bin/sh\necho 3\n"}, // loses its executable bit
-		}, "k8s/kustomize/overlays/prod/kustomization.yaml"),
-		r.commit(t, "app at tip", []gittest.File{{Path: "apps/dashboard/main.go", Data: "package main // 4\n"}}),
-	)
-	return h
+	tmpl := historyTmpl.get(t)
+	srv := gittest.New(t)
+	const name = "monorepo.git"
+	require.NoError(t, os.CopyFS(srv.RepoDir(name), os.DirFS(tmpl.dir)))
+	require.NoError(t, srv.Configure(name, gittest.FullConfig()))
+	return &history{repo: &repo{srv: srv, name: name, dir: srv.RepoDir(name), url: srv.RepoURL(name)}, commits: tmpl.commits}
+}
+
+// repoTemplate is a bare repository built once per test binary and copied
+// for each test, which then owns its copy.
+type repoTemplate struct {
+	once      sync.Once
+	root, dir string
+	commits   []string
+	err       error
+}
+
+// historyTmpl is the template of every history.
+var historyTmpl repoTemplate
+
+func (tmpl *repoTemplate) get(t *testing.T) *repoTemplate {
+	t.Helper()
+	tmpl.once.Do(func() {
+		if tmpl.root, tmpl.err = os.MkdirTemp("", "sparse-history-"); tmpl.err != nil {
+			return
+		}
+		dir := filepath.Join(tmpl.root, "monorepo.git")
+		if _, tmpl.err = gittest.Git("", "init", "--quiet", "--bare", "--initial-branch=main", dir); tmpl.err != nil {
+			return
+		}
+		for _, c := range []struct {
+			msg     string
+			files   []gittest.File
+			deletes []string
+		}{
+			{"initial", deployFiles("1"), nil},
+			{"app only", []gittest.File{{Path: "apps/dashboard/main.go", Data: "package main // 2\n"}}, nil},
+			{"deploy changed", []gittest.File{
+				{Path: "k8s/kustomize/base/deployment.yaml", Data: "kind: Deployment\nversion: 3\n"},
+				{Path: "k8s/kustomize/base/jobs/migrate.yaml", Data: "kind: Job\n"},
+				{Path: "k8s/kustomize/bin/render.sh", Data: "#!/bin/sh\necho 3\n"}, // loses its executable bit
+			}, []string{"k8s/kustomize/overlays/prod/kustomization.yaml"}},
+			{"app at tip", []gittest.File{{Path: "apps/dashboard/main.go", Data: "package main // 4\n"}}, nil},
+		} {
+			id, err := gittest.CommitTree(dir, "main", c.msg, c.files, c.deletes...)
+			if err != nil {
+				tmpl.err = err
+				return
+			}
+			tmpl.commits = append(tmpl.commits, id)
+		}
+		tmpl.dir = dir
+	})
+	require.NoError(t, tmpl.err)
+	return tmpl
 }
 
 // configure applies c and, if treeFilters is false, forbids tree:<depth>

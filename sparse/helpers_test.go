@@ -11,6 +11,14 @@ import (
 	"github.com/railyard-gitops/railyard/internal/gittest"
 )
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if historyTmpl.root != "" {
+		_ = os.RemoveAll(historyTmpl.root)
+	}
+	os.Exit(code)
+}
+
 // repo is a served bare repository built for one test.
 type repo struct {
 	srv  *gittest.Server
