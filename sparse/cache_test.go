@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -98,5 +99,35 @@ func TestCacheConcurrent(t *testing.T) {
 	for i, co := range results {
 		require.NoError(t, errs[i])
 		assert.Equal(t, want[i%len(h.commits)], snapshotFS(t, co.FS))
+	}
+}
+
+// Fetches from several processes share a cache directory through its file
+// lock. The test binary runs itself as the other processes.
+func TestCacheSharedAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	paths := []string{"k8s/kustomize"}
+	o := newOracle(t, h.dir)
+	cache := t.TempDir()
+	var wg sync.WaitGroup
+	outs := make([][]byte, 3)
+	errs := make([]error, 3)
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(os.Args[0]) // runs cacheChild from TestMain
+			cmd.Env = append(os.Environ(), "SPARSE_CACHE_CHILD="+cache, "SPARSE_URL="+h.url, "SPARSE_COMMIT="+h.commits[i])
+			outs[i], errs[i] = cmd.CombinedOutput()
+		}()
+	}
+	co, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[3], Paths: paths}, sparse.WithCache(cache))
+	wg.Wait()
+	require.NoError(t, err)
+	assert.Equal(t, o.checkout(t, h.commits[3], paths), snapshotFS(t, co.FS))
+	for i := range outs {
+		require.NoError(t, errs[i], "%s", outs[i])
+		assert.Contains(t, string(outs[i]), "fetched "+h.commits[i])
 	}
 }

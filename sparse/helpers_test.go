@@ -1,6 +1,8 @@
 package sparse_test
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -9,14 +11,35 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/sparse"
 )
 
 func TestMain(m *testing.M) {
+	if cache := os.Getenv("SPARSE_CACHE_CHILD"); cache != "" {
+		os.Exit(cacheChild(cache))
+	}
 	code := m.Run()
 	if historyTmpl.root != "" {
 		_ = os.RemoveAll(historyTmpl.root)
 	}
 	os.Exit(code)
+}
+
+// cacheChild is one of the processes of TestCacheSharedAcrossProcesses:
+// it fetches SPARSE_COMMIT from SPARSE_URL through the shared cache.
+func cacheChild(cache string) int {
+	co, err := sparse.Fetch(context.Background(), sparse.Request{
+		URL: os.Getenv("SPARSE_URL"), Commit: os.Getenv("SPARSE_COMMIT"), Paths: []string{"k8s/kustomize"},
+	}, sparse.WithCache(cache))
+	if err == nil {
+		_, err = fs.Stat(co.FS, "k8s/kustomize/base/kustomization.yaml")
+	}
+	if err != nil {
+		fmt.Println(err)
+		return 1
+	}
+	fmt.Println("fetched", co.Commit)
+	return 0
 }
 
 // repo is a served bare repository built for one test.
