@@ -3,6 +3,7 @@ package gitops_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -137,4 +138,23 @@ func TestCommitEmptyRepository(t *testing.T) {
 	assert.True(t, res.Changed)
 	assert.Equal(t, []string{"deployment-web.yaml", "service-web.yaml"},
 		strings.Fields(rem.git(t, "ls-tree", "--name-only", res.Commit)), "Dir \"\" is the whole tree")
+}
+
+// Identical inputs give identical trees: nothing time- or run-dependent is
+// written into the tree, only into the commit.
+func TestCommitTreesAreDeterministic(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	ctx := testContext(t)
+	change := gitops.Change{Dir: deployDir, Files: render(4), Provenance: testProvenance}
+	var trees []string
+	for i, branch := range []string{"stage/a", "stage/b"} {
+		later := func() time.Time { return fixedClock().Add(time.Duration(i) * time.Hour) }
+		c := change
+		c.Branch = branch
+		res, err := newRepo(t, rem.url, gitops.WithClock(later)).Commit(ctx, c)
+		require.NoError(t, err)
+		trees = append(trees, rem.git(t, "rev-parse", res.Commit+"^{tree}"))
+	}
+	assert.Equal(t, trees[0], trees[1])
 }
