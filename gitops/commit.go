@@ -44,10 +44,16 @@ type Result struct {
 // a no-op success. It never force-pushes and never drops another writer's
 // commit. Calls for the same branch through one Repo are serialized.
 //
+// A Repo that pushed (or read) the branch's tip before first pushes on that
+// tip directly, without reading the refs; if the lease fails, it reads the
+// new tip and goes on as above.
+//
 // Errors: *[BranchError] and *[PathError] for bad input, [ErrInvalidChange],
-// [ErrBaseNotFound], [ErrPathConflict], *[ConflictError] when every attempt
-// lost a race, ctx's error, or a transport error (authentication, missing
-// repository: a retry cannot help; others may heal).
+// [ErrBaseNotFound], [ErrPathConflict] (a retry cannot help); a
+// *[ConflictError] when every attempt lost a race; errors matching
+// [ErrTransport] when the server kept failing (a later retry may help,
+// unless they also match [ErrAuth] or [ErrRepositoryNotFound]); ctx's
+// error.
 func (r *Repo) Commit(ctx context.Context, c Change) (Result, error) {
 	if err := c.validate(r.opts.provenanceFile); err != nil {
 		return Result{}, err
