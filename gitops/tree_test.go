@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/internal/gittest"
 )
 
 // Tree entries must be in git's order (a directory sorts as if its name
@@ -50,4 +51,34 @@ func TestCommitDirUnderFile(t *testing.T) {
 	rem.seed(t, "stage/test", map[string]string{"apps": "a file"})
 	_, err := newRepo(t, rem.url).Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: "apps/web", Files: render(1)})
 	assert.ErrorIs(t, err, gitops.ErrPathConflict)
+}
+
+// Symlinks, executables and gitlinks outside Dir are kept as they are (by
+// hash: their blobs are never fetched); a symlink or gitlink where Dir's
+// parent should be is refused, one at Dir itself is replaced by the render.
+func TestCommitKeepsSpecialEntries(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	gitlink := strings.Repeat("1", 40)
+	_, err := gittest.CommitTree(rem.dir, "stage/test", "seed", []gittest.File{
+		{Path: "bin/run", Data: "#!/bin/sh\n", Mode: "100755"},
+		{Path: "etc-link", Data: "/etc", Mode: "120000"},
+		{Path: "vendor/lib", Data: gitlink, Mode: "160000"},
+		{Path: "apps/web/deploy", Data: "../../etc", Mode: "120000"},
+		{Path: "linked", Data: "/etc", Mode: "120000"},
+	})
+	require.NoError(t, err)
+	ctx := testContext(t)
+	before := rem.git(t, "ls-tree", "-r", "refs/heads/stage/test", "bin", "etc-link", "vendor")
+
+	res, err := newRepo(t, rem.url).Commit(ctx, gitops.Change{Branch: "stage/test", Dir: "apps/web/deploy", Files: render(1)})
+	require.NoError(t, err)
+	assert.Equal(t, before, rem.git(t, "ls-tree", "-r", res.Commit, "bin", "etc-link", "vendor"), "modes and ids kept")
+	assert.Contains(t, rem.git(t, "ls-tree", "-r", res.Commit, "apps/web/deploy"), "100644 blob", "the symlink at Dir became the rendered tree")
+	rem.git(t, "fsck", "--strict")
+
+	for _, dir := range []string{"linked/x", "vendor/lib/x", "etc-link/deploy"} {
+		_, err = newRepo(t, rem.url).Commit(ctx, gitops.Change{Branch: "stage/test", Dir: dir, Files: render(1)})
+		assert.ErrorIs(t, err, gitops.ErrPathConflict, dir)
+	}
 }
