@@ -49,9 +49,13 @@ var kustomizeSlot = make(chan struct{}, 1)
 // Build fails with ErrInvalidOption, ErrInvalidMount, ErrInvalidWrapper or
 // ErrInvalidImage for bad arguments, ErrHelmRefused for Helm charts,
 // ErrKustomize when kustomize rejects the input (a FileError naming the
-// wrapper), ErrPanic when kustomize panics, and ctx.Err() when ctx ends
-// first (checked between phases and while waiting for another build).
-// Retrying helps only for ctx errors: the same input gives the same error.
+// wrapper), ErrPanic when kustomize panics, ErrRead (wrapping the FS's
+// error) when a mount fails to stat, open or read a file or returns fewer
+// or more bytes than the file's size, and ctx.Err() when ctx ends first
+// (checked before every call to a mount's FS, between phases and while
+// waiting for another build; the kustomize phase itself runs to its end).
+// Retrying helps only for ctx errors and ErrRead from a transient FS
+// failure: the same input gives the same error.
 func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Result, error) {
 	o, err := newOptions(opts)
 	if err != nil {
@@ -68,7 +72,7 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 		return nil, err
 	}
 	start := time.Now()
-	mem, wrapper, err := assemble(ms, w, o)
+	mem, wrapper, err := assemble(ms, w, o, ctx.Err)
 	if err != nil {
 		return nil, err
 	}
@@ -116,8 +120,8 @@ func validateMounts(mounts []Mount) ([]mount, error) {
 
 // assemble builds the in-memory tree: the wrapper kustomization and every
 // file it reaches.
-func assemble(ms []mount, w Wrapper, o *options) (filesys.FileSystem, []byte, error) {
-	a := newAssembler(ms, o)
+func assemble(ms []mount, w Wrapper, o *options, done func() error) (filesys.FileSystem, []byte, error) {
+	a := newAssembler(ms, o, done)
 	var template []byte
 	if w.Template != "" {
 		var err error

@@ -37,8 +37,10 @@ type Deployment struct {
 // other key is allowed.
 //
 // Errors are a [*FileError] naming path and wrapping ErrNotFound (the file
-// is missing), ErrTooLarge (over 64 KiB), ErrInvalidYAML, ErrAliasBomb or
-// ErrInvalidDeployment. Retrying does not help.
+// is missing), ErrTooLarge (over 64 KiB), ErrInvalidYAML, ErrAliasBomb,
+// ErrInvalidDeployment, or ErrRead (wrapping fsys's error) when fsys fails
+// to open or read it. Retrying helps only after ErrRead from a transient
+// failure of fsys.
 func LoadDeployment(fsys fs.FS, path string) (Deployment, error) {
 	d, err := loadDeployment(fsys, path)
 	if err != nil {

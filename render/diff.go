@@ -90,7 +90,8 @@ func mdSafe(s string) string {
 // Errors are a [*FileError] naming the file: ErrInvalidYAML (malformed, or
 // a document that is not a Kubernetes object), ErrAliasBomb, ErrTooLarge
 // (the files sum to more than DefaultMaxInputBytes), ErrSymlink and
-// ErrDuplicateObject; reading errors of old are wrapped as they are.
+// ErrDuplicateObject; ErrRead when a file of old cannot be read (wrapping
+// old's error); errors walking old's directories are wrapped as they are.
 // Retrying does not help unless old's errors are transient.
 func Diff(old fs.FS, dir string, r *Result) (Summary, error) {
 	before, err := readObjects(old, dir)

@@ -31,6 +31,11 @@ var (
 	// ErrNotFound reports a referenced file, resource, component or
 	// kustomization that does not exist in its mount.
 	ErrNotFound = errors.New("not found")
+	// ErrRead reports a mount whose FS failed to stat, open or read a
+	// file, or whose file held a different number of bytes than its size
+	// said (a truncated read). The FS's error is wrapped. Retrying may help
+	// if the FS's failure is transient.
+	ErrRead = errors.New("read failed")
 	// ErrInvalidKustomization reports a kustomization file that is not valid
 	// (unknown fields, wrong types, several kustomization files in one
 	// directory, a Kustomization where a Component is required).

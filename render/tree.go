@@ -96,9 +96,13 @@ type assembler struct {
 	walked    map[string]bool        // kustomization directories
 	files     map[string][]byte      // files read, and written to mem
 	stats     map[string]fs.FileInfo // tree path -> Lstat result
+	// done is the build context's Err, checked before every call to a
+	// mount's FS so that a slow FS delays the end of a cancelled build by
+	// one call at most.
+	done func() error
 }
 
-func newAssembler(mounts []mount, o *options) *assembler {
+func newAssembler(mounts []mount, o *options, done func() error) *assembler {
 	return &assembler{
 		mounts:    mounts,
 		mem:       filesys.MakeFsInMemory(),
@@ -107,6 +111,7 @@ func newAssembler(mounts []mount, o *options) *assembler {
 		walked:    map[string]bool{},
 		files:     map[string][]byte{},
 		stats:     map[string]fs.FileInfo{},
+		done:      done,
 	}
 }
 
@@ -143,13 +148,16 @@ func (a *assembler) stat(p string) (fs.FileInfo, error) {
 			fi = cached
 			continue
 		}
+		if err := a.done(); err != nil {
+			return nil, err
+		}
 		_, inner, _ := a.locate(prefix)
 		fi, err = fs.Lstat(m.fsys, inner)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("%w: %s", ErrNotFound, p)
 		case err != nil:
-			return nil, fmt.Errorf("%w: %s: %v", ErrNotFound, p, err)
+			return nil, fmt.Errorf("%w: %s: %w", ErrRead, p, err)
 		case fi.Mode()&fs.ModeSymlink != 0:
 			return nil, fmt.Errorf("%w: %s", ErrSymlink, prefix)
 		case prefix != p && !fi.IsDir():
@@ -172,6 +180,9 @@ func (a *assembler) read(p string) ([]byte, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		return nil, &FileError{Path: p, Err: fmt.Errorf("%w: not a regular file", ErrNotFound)}
+	}
+	if err := a.done(); err != nil {
+		return nil, &FileError{Path: p, Err: err}
 	}
 	m, rel, _ := a.locate(p)
 	data, err := readLimited(m.fsys, rel, &a.remaining)
@@ -398,19 +409,28 @@ func (a *assembler) walk(dir, from string, k *types.Kustomization) error {
 	return nil
 }
 
-// readLimited reads file p of fsys, charging its size to *budget.
+// readLimited reads file p of fsys, charging its size to *budget. Errors
+// of fsys wrap ErrRead, as does a read that ends before or after the size
+// the file reports (a file that reports size 0 is read to its end).
 func readLimited(fsys fs.FS, p string, budget *int64) ([]byte, error) {
 	f, err := fsys.Open(p)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrRead, err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRead, err)
+	}
 	data, err := io.ReadAll(io.LimitReader(f, *budget+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrRead, err)
 	}
 	if int64(len(data)) > *budget {
 		return nil, fmt.Errorf("%w: more than the %d bytes left of the limit", ErrTooLarge, *budget)
+	}
+	if size := fi.Size(); size > 0 && int64(len(data)) != size {
+		return nil, fmt.Errorf("%w: read %d bytes of a %d-byte file", ErrRead, len(data), size)
 	}
 	*budget -= int64(len(data))
 	return data, nil
