@@ -20,7 +20,7 @@ import (
 //   - git-clone of the monorepo. Kargo 1.9.5: `git clone --bare` of the
 //     whole repository, `git worktree add` of the commit (a full checkout),
 //     then `git sparse-checkout init --cone` and `set k8s/kustomize`.
-//     Kargo 1.11 with `blobless: true` (blobless): `git clone
+//     Kargo 1.11 with `blobless: true` ([e2eKargo111]): `git clone
 //     --filter=blob:none --no-checkout`, sparse-checkout, then checkout of
 //     the commit, which fetches the cone's blobs.
 //   - git-clone of the GitOps repository (bare, whole): worktrees of main
@@ -33,12 +33,12 @@ import (
 //   - git-commit and git-push: `git add -A`, `git commit`, `git push`;
 //     the review stage pushes a generated branch and opens a pull request
 //     on the demo forge (git-open-pr), which is merged (git-wait-for-pr).
-func e2eKargoWay(ctx context.Context, e *e2eEnv, blobless bool) error {
+func e2eKargoWay(ctx context.Context, e *e2eEnv, way string) error {
 	for _, t := range e.targets {
-		if err := e2eKargoStage(ctx, e, t, blobless); err != nil {
+		if err := e2eKargoStage(ctx, e, t, way == e2eKargo111); err != nil {
 			return fmt.Errorf("%s: %w", t.Stage, err)
 		}
-		fmt.Fprintf(e.opts.Progress, "  %s: %s done\n", map[bool]string{false: e2eKargo195, true: e2eKargo111}[blobless], t.Stage)
+		fmt.Fprintf(e.opts.Progress, "  %s: %s done\n", way, t.Stage)
 	}
 	return nil
 }
