@@ -1,13 +1,10 @@
 package railyard_test
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -21,30 +18,13 @@ import (
 	"github.com/railyard-gitops/railyard/gitops/github"
 	"github.com/railyard-gitops/railyard/internal/demo"
 	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/logtest"
 	"github.com/railyard-gitops/railyard/render"
 	"github.com/railyard-gitops/railyard/sparse"
 )
 
 // secret is a credential that must never leave the Authorization header.
 const secret = "ghp_R4ilyardS3cretT0ken"
-
-// logSink collects every log line of every package, at every level.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logSink) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logSink) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
 
 // Every package, run with a secret in URLs and options — on success, on
 // refusal and under injected faults — keeps it out of every error and every
@@ -60,8 +40,8 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	require.NoError(t, err)
 	defer s.Close()
 
-	sink := &logSink{}
-	logger := slog.New(slog.NewTextHandler(sink, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sink := &logtest.Buffer{} // every log line of every package, at every level
+	logger := sink.Logger()
 	withUser := func(u string) string { return strings.Replace(u, "http://", "http://deploy:"+secret+"@", 1) }
 	var errs []error
 	check := func(what string, err error) {

@@ -83,7 +83,7 @@ func TestFaultInjection(t *testing.T) {
 	})
 
 	var logs logBuffer
-	opts := []Option{fastRetries, WithLogger(logs.logger())}
+	opts := []Option{fastRetries, WithLogger(logs.Logger())}
 	git, err := NewGitSource(w.git.RepoURL("monorepo.git"), "main", append(opts, WithLimit(12))...)
 	require.NoError(t, err)
 	img, err := NewImageSource(reg.Repo("app"), append(opts, WithBasicAuth("robot", secret), WithPageSize(4))...)

@@ -264,7 +264,7 @@ func TestGitSourceCredentialHygiene(t *testing.T) {
 	var logs logBuffer
 	u := strings.Replace(srv.RepoURL("monorepo.git"), "http://", "http://user:"+secret+"@", 1)
 	for _, opts := range [][]Option{nil, {WithBasicAuth("user", secret)}, {WithBearerToken(secret)}} {
-		src, err := NewGitSource(u, "nope", append(opts, WithLogger(logs.logger()), fastRetries)...)
+		src, err := NewGitSource(u, "nope", append(opts, WithLogger(logs.Logger()), fastRetries)...)
 		require.NoError(t, err)
 		assert.NotContains(t, src.URL(), secret)
 		_, err = src.History(context.Background())
@@ -272,7 +272,7 @@ func TestGitSourceCredentialHygiene(t *testing.T) {
 		assert.NotContains(t, err.Error(), secret)
 	}
 	srv.SetFault(func(gittest.Request) *gittest.Fault { return &gittest.Fault{Status: http.StatusBadGateway} })
-	src, err := NewGitSource(u, "main", WithLogger(logs.logger()), fastRetries)
+	src, err := NewGitSource(u, "main", WithLogger(logs.Logger()), fastRetries)
 	require.NoError(t, err)
 	_, err = src.History(context.Background())
 	require.ErrorIs(t, err, ErrUnavailable)

@@ -145,7 +145,7 @@ func TestCommitPermanentFailures(t *testing.T) {
 			const secret = "s3cr3t-t0ken-value"
 			logs := &logBuffer{}
 			url := strings.Replace(rem.url, "http://", "http://deployer:"+secret+"@", 1)
-			repo := newRepo(t, url, gitops.WithLogger(logs.logger()))
+			repo := newRepo(t, url, gitops.WithLogger(logs.Logger()))
 			_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
 			require.Error(t, err)
 			if tc.want != nil {

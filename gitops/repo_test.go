@@ -38,7 +38,7 @@ func TestNewRepoMovesURLCredentialsToAuth(t *testing.T) {
 	rec := &recorder{}
 	logs := &logBuffer{}
 	url := strings.Replace(rem.url, "http://", "http://bot:tok3n@", 1)
-	repo := newRepo(t, url, gitops.WithHTTPClient(&http.Client{Transport: rec}), gitops.WithLogger(logs.logger()))
+	repo := newRepo(t, url, gitops.WithHTTPClient(&http.Client{Transport: rec}), gitops.WithLogger(logs.Logger()))
 	assert.Equal(t, rem.url, repo.URL(), "the URL is reported without credentials")
 
 	res, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
@@ -111,7 +111,7 @@ func TestCredentialsEchoedByServerAreRedacted(t *testing.T) {
 	defer echo.Close()
 	const secret = "ech0ed-s3cret"
 	logs := &logBuffer{}
-	repo := newRepo(t, echo.URL+"/gitops.git", gitops.WithBasicAuth("deployer", secret), gitops.WithLogger(logs.logger()), gitops.WithMaxAttempts(2))
+	repo := newRepo(t, echo.URL+"/gitops.git", gitops.WithBasicAuth("deployer", secret), gitops.WithLogger(logs.Logger()), gitops.WithMaxAttempts(2))
 	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
 	require.ErrorIs(t, err, gitops.ErrAuth)
 	basic := base64.StdEncoding.EncodeToString([]byte("deployer:" + secret))

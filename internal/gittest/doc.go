@@ -8,6 +8,11 @@
 // every fallback. The server counts requests and bytes per repository and
 // endpoint, and a fault hook can delay, fail or cut any response.
 //
+// [SSHServer] serves the same bare repositories over SSH on loopback (a
+// real handshake with key authentication, the real git upload-pack and
+// receive-pack per session); [NewSSH] starts one for a test with a fresh
+// client key.
+//
 // The helpers [Git], [FastImport], [CommitFiles] and [CommitTree] build
 // repository content quickly and deterministically with the git CLI.
 //
