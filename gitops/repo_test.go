@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,24 +17,10 @@ import (
 	"github.com/railyard-gitops/railyard/internal/gittest"
 )
 
-// recorder is an http.RoundTripper that records the Authorization headers
-// it forwards.
-type recorder struct {
-	mu    sync.Mutex
-	auths []string
-}
-
-func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	r.mu.Lock()
-	r.auths = append(r.auths, req.Header.Get("Authorization"))
-	r.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(req)
-}
-
 func TestNewRepoMovesURLCredentialsToAuth(t *testing.T) {
 	t.Parallel()
 	rem := newRemote(t)
-	rec := &recorder{}
+	rec := &gittest.AuthRecorder{}
 	logs := &logBuffer{}
 	url := strings.Replace(rem.url, "http://", "http://bot:tok3n@", 1)
 	repo := newRepo(t, url, gitops.WithHTTPClient(&http.Client{Transport: rec}), gitops.WithLogger(logs.Logger()))
@@ -47,10 +32,10 @@ func TestNewRepoMovesURLCredentialsToAuth(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, logs.String(), res.Commit, "the log has the pushed commit")
 	assert.NotContains(t, logs.String(), "tok3n", "no credential in any log line, Debug included")
-	require.NotEmpty(t, rec.auths)
+	require.NotEmpty(t, rec.Seen())
 	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
 	req.SetBasicAuth("bot", "tok3n")
-	for _, a := range rec.auths {
+	for _, a := range rec.Seen() {
 		assert.Equal(t, req.Header.Get("Authorization"), a)
 	}
 }
@@ -58,13 +43,13 @@ func TestNewRepoMovesURLCredentialsToAuth(t *testing.T) {
 func TestNewRepoTokenAuth(t *testing.T) {
 	t.Parallel()
 	rem := newRemote(t)
-	rec := &recorder{}
+	rec := &gittest.AuthRecorder{}
 	repo := newRepo(t, rem.url, gitops.WithToken("t0k"), gitops.WithHTTPClient(&http.Client{Transport: rec}))
 	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
 	require.NoError(t, err)
 	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
 	req.SetBasicAuth("x-access-token", "t0k")
-	assert.Equal(t, req.Header.Get("Authorization"), rec.auths[0])
+	assert.Equal(t, req.Header.Get("Authorization"), rec.Seen()[0])
 }
 
 // A writer waiting for the branch lock gives up when its ctx ends.

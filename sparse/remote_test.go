@@ -166,19 +166,6 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	assert.NotContains(t, logs.String(), secret)
 }
 
-// headerRecorder records the Authorization header of every request.
-type headerRecorder struct {
-	mu   sync.Mutex
-	seen []string
-}
-
-func (h *headerRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
-	h.mu.Lock()
-	h.seen = append(h.seen, req.Header.Get("Authorization"))
-	h.mu.Unlock()
-	return http.DefaultTransport.RoundTrip(req)
-}
-
 // Credentials from the URL or from options are sent on every request, as
 // HTTP authentication.
 func TestCredentialsSent(t *testing.T) {
@@ -194,15 +181,15 @@ func TestCredentialsSent(t *testing.T) {
 		{h.url, sparse.WithBasicAuth("bot", "s3cret"), basic},
 		{h.url, sparse.WithBearerToken("s3cret"), "Bearer s3cret"},
 	} {
-		rec := &headerRecorder{}
+		rec := &gittest.AuthRecorder{}
 		opts := []sparse.Option{sparse.WithHTTPClient(&http.Client{Transport: rec})}
 		if tc.opt != nil {
 			opts = append(opts, tc.opt)
 		}
 		_, err := sparse.Fetch(context.Background(), sparse.Request{URL: tc.url, Commit: h.commits[0], Paths: []string{"k8s"}}, opts...)
 		require.NoError(t, err)
-		require.Len(t, rec.seen, 3, "advertisement, commit+root, cone")
-		for _, got := range rec.seen {
+		require.Len(t, rec.Seen(), 3, "advertisement, commit+root, cone")
+		for _, got := range rec.Seen() {
 			assert.Equal(t, tc.want, got)
 		}
 	}
