@@ -19,8 +19,9 @@ import (
 	"github.com/railyard-gitops/railyard/internal/gittest"
 )
 
-// A seeded run of 200 commits while the server misbehaves at random (error
-// statuses, answers cut at random offsets, delays, and now and then a
+// A seeded run of 200 commits while the server misbehaves at random (three
+// requests in four get an error status, an answer cut at a random offset
+// or a delay: at least one fault per call on average; and now and then a
 // server that stalls past the call's ctx): every call ends in a correct
 // commit or a typed error within its ctx, and the branch only ever holds
 // whole renders, without rewrites. Every other call repeats the previous
@@ -42,7 +43,7 @@ func TestCommitUnderRandomFaults(t *testing.T) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if rng.IntN(4) != 0 {
+		if rng.IntN(4) == 0 {
 			return nil
 		}
 		faulted++
@@ -88,7 +89,7 @@ func TestCommitUnderRandomFaults(t *testing.T) {
 	}
 	rem.srv.SetFault(nil)
 	t.Logf("%d faults injected; %d of %d calls succeeded, %d distinct commits", faulted, succeeded, ops, len(committed))
-	require.Greater(t, faulted, ops/4)
+	require.GreaterOrEqual(t, faulted, ops, "at least one fault per call on average")
 	require.NotEmpty(t, committed)
 	rem.assertNoRewrites(t, "stage/test")
 
