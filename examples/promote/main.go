@@ -19,7 +19,7 @@
 //	go run ./examples/promote
 //
 // With -monorepo, -gitops and -image it runs against real services; git
-// credentials come from $GIT_TOKEN, registry credentials from $GITHUB_TOKEN
+// credentials come from $GIT_TOKEN (user $GIT_USER, default x-access-token), registry credentials from $GITHUB_TOKEN
 // (ghcr.io) or the Docker config, and the forge token from $GITHUB_TOKEN or
 // $GITEA_TOKEN.
 package main
@@ -72,6 +72,7 @@ type plan struct {
 	Approve   func(ctx context.Context, pr *gitops.PullRequest) // the demo's reviewer; nil for real forges
 	Wait      time.Duration                                     // how long to wait for the merge; 0: do not wait
 	Transport http.RoundTripper
+	GitUser   string // with GitToken: HTTP basic auth for both repositories
 	GitToken  string
 	freight   []freight.Option
 }
@@ -131,7 +132,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 	fmt.Fprintln(progress, "discovering freight ...")
 	gitOpts := append([]freight.Option{freight.WithLimit(p.Window), freight.WithTransport(p.Transport)}, p.freight...)
 	if p.GitToken != "" {
-		gitOpts = append(gitOpts, freight.WithBasicAuth("x-access-token", p.GitToken))
+		gitOpts = append(gitOpts, freight.WithBasicAuth(p.GitUser, p.GitToken))
 	}
 	commits, err := freight.NewGitSource(p.MonorepoURL, p.Branch, gitOpts...)
 	if err != nil {
@@ -158,7 +159,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 	// The GitOps repo's policy, pinned to one commit of main for the whole run.
 	sparseOpts := []sparse.Option{sparse.WithHTTPClient(client), sparse.WithProgress(bytesProgress(progress))}
 	if p.GitToken != "" {
-		sparseOpts = append(sparseOpts, sparse.WithBasicAuth("x-access-token", p.GitToken))
+		sparseOpts = append(sparseOpts, sparse.WithBasicAuth(p.GitUser, p.GitToken))
 	}
 	policyCommit, err := sparse.Resolve(ctx, p.GitOpsURL, "main", sparseOpts...)
 	if err != nil {
@@ -175,7 +176,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 
 	gitopsOpts := []gitops.Option{gitops.WithHTTPClient(client)}
 	if p.GitToken != "" {
-		gitopsOpts = append(gitopsOpts, gitops.WithToken(p.GitToken))
+		gitopsOpts = append(gitopsOpts, gitops.WithBasicAuth(p.GitUser, p.GitToken))
 	}
 	repo, err := gitops.NewRepo(p.GitOpsURL, gitopsOpts...)
 	if err != nil {

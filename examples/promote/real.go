@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,6 +30,7 @@ func realPlan(monorepo, gitopsURL, image, forge, forgeURL, forgeRepo string) (pl
 		Stages:      []string{"staging", "test", "levelbuilder", "production"},
 		Review:      "production",
 		Transport:   http.DefaultTransport,
+		GitUser:     cmp.Or(os.Getenv("GIT_USER"), "x-access-token"),
 		GitToken:    os.Getenv("GIT_TOKEN"),
 		freight:     []freight.Option{freight.WithGitHubTokenFromEnv(), freight.WithDockerConfig()},
 	}
