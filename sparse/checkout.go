@@ -146,11 +146,50 @@ func (m *memFS) checkLinks() error {
 		}
 		target := string(n.data)
 		joined := path.Join(path.Dir(p), target)
-		if path.IsAbs(target) || strings.ContainsRune(target, 0) || !fs.ValidPath(joined) {
+		if path.IsAbs(target) || strings.ContainsRune(target, 0) || !fs.ValidPath(joined) || m.linkLeaves(p) {
 			return &PathError{Path: p, Reason: "symbolic link points outside the checkout", Err: ErrUnsafeContent}
 		}
 		return nil
 	})
+}
+
+// linkLeaves reports whether the link at p, resolved the way the kernel
+// will resolve it once written (element by element, following the links it
+// passes through before applying ".."), climbs above the root or reaches
+// an absolute target. Elements missing from m are taken as directories,
+// which is never less strict than the kernel.
+func (m *memFS) linkLeaves(p string) bool {
+	cur := path.Dir(p)
+	rest := string(m.nodes[p].data)
+	for hops := 0; rest != ""; {
+		elem, tail, _ := strings.Cut(rest, "/")
+		rest = tail
+		switch elem {
+		case "", ".":
+			continue
+		case "..":
+			if cur == "." {
+				return true
+			}
+			cur = path.Dir(cur)
+			continue
+		}
+		next := path.Join(cur, elem)
+		if n, ok := m.nodes[next]; ok && n.mode&fs.ModeSymlink != 0 {
+			if hops++; hops > maxLinkHops {
+				return false // ELOOP: the kernel resolves it nowhere
+			}
+			target := string(n.data)
+			if path.IsAbs(target) {
+				return true
+			}
+			// The target is relative to the link's directory, cur.
+			rest = strings.TrimSuffix(target+"/"+rest, "/")
+			continue
+		}
+		cur = next
+	}
+	return false
 }
 
 // writeTree writes every node below root, which must be a new empty

@@ -120,3 +120,25 @@ func snapshotTree(t *testing.T, root string) map[string]os.FileMode {
 	}))
 	return out
 }
+
+// Regression: WriteTo checked each link target lexically, so a link whose
+// target passes through another link ("a/.." with a -> "../..") was
+// accepted, although on disk the kernel resolves a first and the ".."
+// then climbs out of the written tree.
+func TestWriteToRefusesLinkChainsLeavingTheTree(t *testing.T) {
+	t.Parallel()
+	files := append(deployFiles("1"),
+		gittest.File{Path: "k8s/kustomize/a", Data: "../..", Mode: "120000"},
+		gittest.File{Path: "k8s/kustomize/b", Data: "a/..", Mode: "120000"},
+	)
+	co := fetchFiles(t, files)
+	dir := filepath.Join(t.TempDir(), "out")
+	err := co.WriteTo(dir)
+	if err == nil {
+		resolved, rerr := filepath.EvalSymlinks(filepath.Join(dir, "k8s", "kustomize", "b"))
+		require.NoError(t, rerr)
+		t.Logf("k8s/kustomize/b resolves to %s, outside %s", resolved, dir)
+	}
+	require.ErrorIs(t, err, sparse.ErrUnsafeContent)
+	assert.True(t, emptyDir(t, dir), "nothing written")
+}
