@@ -65,6 +65,9 @@ func (r *Repo) Propose(ctx context.Context, c Change, target string, prs PullReq
 	if err != nil {
 		return nil, err
 	}
+	if head == target {
+		return nil, fmt.Errorf("gitops: %w: head branch %q is the target itself", ErrInvalidChange, head)
+	}
 	c.Branch, c.Base = head, target
 	if err := c.validate(r.opts.provenanceFile); err != nil {
 		return nil, err

@@ -112,3 +112,23 @@ func TestProposeConcurrentOpensOnePR(t *testing.T) {
 	}
 	assert.Equal(t, 1, prs.creates)
 }
+
+// Regression: a Change whose Branch is the target itself (e.g. built from
+// deployment.yaml's `branch: stage/production` for Commit and passed to
+// Propose unchanged) was pushed straight onto the reviewed branch, before
+// any review, and then a pull request from the target into itself was
+// attempted.
+func TestProposeRefusesHeadEqualToTarget(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	targetTip := rem.seed(t, "stage/production", map[string]string{prodDir + "/deployment-web.yaml": "old\n"})
+	ctx := testContext(t)
+	repo := newRepo(t, rem.url)
+	prs := &memPRs{}
+	change := gitops.Change{Branch: "stage/production", Dir: prodDir, Files: render(1), Message: "Promote", Provenance: testProvenance}
+
+	_, err := repo.Propose(ctx, change, "stage/production", prs)
+	require.ErrorIs(t, err, gitops.ErrInvalidChange)
+	assert.Equal(t, targetTip, rem.git(t, "rev-parse", "refs/heads/stage/production"), "the reviewed branch is untouched")
+	assert.Zero(t, prs.creates)
+}
