@@ -78,7 +78,8 @@ func (p *PullRequests) FindOpen(ctx context.Context, head, base string) (*gitops
 			return nil, p.wrap("list pull requests", resp, err)
 		}
 		for _, pr := range list {
-			if pr.Head != nil && pr.Base != nil && pr.Head.Ref == head && pr.Base.Ref == base && pr.State == sdk.StateOpen {
+			if pr.Head != nil && pr.Base != nil && pr.Head.Ref == head && pr.Base.Ref == base && pr.State == sdk.StateOpen &&
+				pr.Head.RepoID == pr.Base.RepoID { // not from a fork
 				return convert(pr), nil
 			}
 		}

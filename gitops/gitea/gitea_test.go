@@ -69,3 +69,34 @@ func TestEchoedCredentialsAreRedacted(t *testing.T) {
 	assert.NotContains(t, err.Error(), token)
 	assert.NotContains(t, logs.String(), token)
 }
+
+// Regression: FindOpen matched pull requests by branch names only, so an
+// open pull request from a fork whose branch bears the head's name was
+// adopted: Propose rewrote its body with railyard's provenance and
+// WaitForMerge waited for the fork's content to be merged.
+func TestFindOpenIgnoresForks(t *testing.T) {
+	t.Parallel()
+	const head, base = "railyard/stage/production/f1", "stage/production"
+	pulls := `[
+	 {"number": 7, "state": "open", "head": {"ref": "` + head + `", "repo_id": 99}, "base": {"ref": "` + base + `", "repo_id": 1}},
+	 {"number": 8, "state": "open", "head": {"ref": "` + head + `", "repo_id": 1}, "base": {"ref": "` + base + `", "repo_id": 1}}
+	]`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if r.URL.Path != "/api/v1/repos/org/gitops/pulls" {
+			http.NotFound(w, r)
+			return
+		}
+		if r.URL.Query().Get("page") != "1" {
+			_, _ = w.Write([]byte(`[]`))
+			return
+		}
+		_, _ = w.Write([]byte(pulls))
+	}))
+	defer srv.Close()
+	prs, err := gitea.New(srv.URL, "org", "gitops", gitea.WithRetry(1, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	pr, err := prs.FindOpen(context.Background(), head, base)
+	require.NoError(t, err)
+	assert.Equal(t, 8, pr.Number, "the pull request from the fork is not ours")
+}
