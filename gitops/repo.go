@@ -60,6 +60,9 @@ func NewRepo(url string, opts ...Option) (*Repo, error) {
 	isHTTP := ep.Protocol == "http" || ep.Protocol == "https"
 	if isHTTP && (ep.User != "" || ep.Password != "") {
 		r.addSecret(ep.User, ep.Password)
+		if ep.Password == "" { // a token given as the user name
+			r.secrets = append(r.secrets, ep.User, base64.StdEncoding.EncodeToString([]byte(ep.User+":")))
+		}
 		if o.auth == nil {
 			r.auth = &githttp.BasicAuth{Username: ep.User, Password: ep.Password}
 		}

@@ -106,3 +106,28 @@ func TestCredentialsEchoedByServerAreRedacted(t *testing.T) {
 		assert.NotContains(t, text, basic)
 	}
 }
+
+// Regression: a token given as the URL's user name alone
+// (https://<token>@host/repo, as GitHub accepts it) was sent as basic auth
+// but not recorded as a secret, so a server echoing the request's
+// credentials got it into errors and logs.
+func TestTokenAsURLUserIsRedacted(t *testing.T) {
+	t.Parallel()
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ := r.BasicAuth()
+		http.Error(w, "refused "+r.Header.Get("Authorization")+" user="+user+" pass="+pass, http.StatusUnauthorized)
+	}))
+	defer echo.Close()
+	const secret = "ghp0nlyUs3rT0ken"
+	logs := &logBuffer{}
+	url := strings.Replace(echo.URL, "http://", "http://"+secret+"@", 1) + "/gitops.git"
+	repo := newRepo(t, url, gitops.WithLogger(logs.Logger()), gitops.WithMaxAttempts(2))
+	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+	require.ErrorIs(t, err, gitops.ErrAuth)
+	basic := base64.StdEncoding.EncodeToString([]byte(secret + ":"))
+	for _, text := range []string{err.Error(), logs.String()} {
+		assert.Contains(t, text, "REDACTED", "the echo reached the text")
+		assert.NotContains(t, text, secret)
+		assert.NotContains(t, text, basic)
+	}
+}
