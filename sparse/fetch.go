@@ -81,6 +81,10 @@ type job struct {
 	st *store
 	v  *validated
 	o  *options
+	// bare holds the trees walkPaths fetched alone (levelFilter), whose
+	// entries were not sent: listCone must request them again when they
+	// are also in the cone.
+	bare map[plumbing.Hash]bool
 }
 
 // strategy is one way of getting the commit and, afterwards, the objects
@@ -348,8 +352,22 @@ func (j *job) walkPaths(ctx context.Context, s strategy, root plumbing.Hash) (ma
 		for i, c := range cursors {
 			trees[i] = c.tree
 		}
+		var fetched []plumbing.Hash
+		for _, h := range trees {
+			if !j.st.has(h) {
+				fetched = append(fetched, h)
+			}
+		}
 		if err := j.ensure(ctx, s, trees, s.levelFilter, "tree"); err != nil {
 			return nil, err
+		}
+		if s.wants && len(fetched) > 0 {
+			if j.bare == nil {
+				j.bare = map[plumbing.Hash]bool{}
+			}
+			for _, h := range fetched {
+				j.bare[h] = true
+			}
 		}
 		next := cursors[:0]
 		for _, c := range cursors {
@@ -406,6 +424,20 @@ func (j *job) listCone(ctx context.Context, s strategy, cones map[string]plumbin
 		}
 		if err := j.ensure(ctx, s, hs, s.coneFilter, "tree"); err != nil {
 			return nil, nil, err
+		}
+		// A cone tree identical to one fetched alone on the way to another
+		// path is present without its entries: ask for it again.
+		var again []plumbing.Hash
+		for _, h := range hs {
+			if j.bare[h] {
+				again = append(again, h)
+				delete(j.bare, h)
+			}
+		}
+		if len(again) > 0 && s.wants {
+			if _, err := j.r.fetch(ctx, j.st.st, again, 0, s.coneFilter); err != nil {
+				return nil, nil, err
+			}
 		}
 		var next []dir
 		for _, d := range queue {

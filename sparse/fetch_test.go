@@ -3,6 +3,7 @@ package sparse_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -240,5 +241,29 @@ func TestDemoWorldMatchesGit(t *testing.T) {
 			assert.Equal(t, want, snapshotFS(t, co.FS), "%s %v", c.Subject, paths)
 			assert.Equal(t, sparse.StrategyPathWalk, co.Stats.Strategy)
 		}
+	}
+}
+
+// Regression: without a cache, path-walk reads a blob missing after the
+// cone request as "left out by the blob:limit filter". When a cone tree is
+// identical to a tree already fetched alone on the way to another cone
+// path, it was not requested again, so its small files were missing and
+// the fetch failed with a false blob-size ErrLimitExceeded.
+func TestFetchConeTreeSharedWithPathWalk(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, gittest.FullConfig())
+	commit := r.commit(t, "duplicated directory", []gittest.File{
+		{Path: "a/f.yaml", Data: "same\n"},
+		{Path: "a/b/g.yaml", Data: "inner\n"},
+		{Path: "c/f.yaml", Data: "same\n"},
+		{Path: "c/b/g.yaml", Data: "inner\n"},
+	})
+	co, err := sparse.Fetch(context.Background(), sparse.Request{URL: r.url, Commit: commit, Paths: []string{"a/b", "c"}})
+	require.NoError(t, err)
+	assert.Equal(t, sparse.StrategyPathWalk, co.Stats.Strategy)
+	for name, want := range map[string]string{"a/b/g.yaml": "inner\n", "c/f.yaml": "same\n", "c/b/g.yaml": "inner\n"} {
+		got, err := fs.ReadFile(co.FS, name)
+		require.NoError(t, err, name)
+		assert.Equal(t, want, string(got), name)
 	}
 }
