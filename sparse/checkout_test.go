@@ -142,3 +142,25 @@ func TestWriteToRefusesLinkChainsLeavingTheTree(t *testing.T) {
 	require.ErrorIs(t, err, sparse.ErrUnsafeContent)
 	assert.True(t, emptyDir(t, dir), "nothing written")
 }
+
+// Regression: FS resolved a link target lexically ("a/.." as "."), but git
+// checks out the link as is and the kernel resolves a first, so FS showed
+// other content than the same checkout written to disk (or made by git).
+func TestFSResolvesLinkChainsLikeTheKernel(t *testing.T) {
+	t.Parallel()
+	co := fetchFiles(t, []gittest.File{
+		{Path: "k8s/kustomize/file", Data: "top\n"},
+		{Path: "k8s/kustomize/x/file", Data: "x\n"},
+		{Path: "k8s/kustomize/x/y/file", Data: "y\n"},
+		{Path: "k8s/kustomize/a", Data: "x/y", Mode: "120000"},
+		{Path: "k8s/kustomize/c", Data: "a/..", Mode: "120000"},
+	})
+	dir := filepath.Join(t.TempDir(), "out")
+	require.NoError(t, co.WriteTo(dir))
+	onDisk, err := os.ReadFile(filepath.Join(dir, "k8s", "kustomize", "c", "file"))
+	require.NoError(t, err)
+	require.Equal(t, "x\n", string(onDisk))
+	inFS, err := fs.ReadFile(co.FS, "k8s/kustomize/c/file")
+	require.NoError(t, err)
+	assert.Equal(t, string(onDisk), string(inFS))
+}

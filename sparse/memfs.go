@@ -71,8 +71,21 @@ func (m *memFS) resolve(op, name string, followLast bool) (string, *node, error)
 	hops := 0
 	cur := "."
 	rest := name
-	for rest != "." && rest != "" {
+	for rest != "" {
 		elem, tail, _ := strings.Cut(rest, "/")
+		switch elem {
+		case "", ".":
+			rest = tail
+			continue
+		case "..":
+			// Only link targets bring ".." here; cur holds no links, so
+			// this is the kernel's "..".
+			if cur == "." {
+				return "", nil, notExist
+			}
+			cur, rest = path.Dir(cur), tail
+			continue
+		}
 		next := path.Join(cur, elem)
 		n, ok := m.nodes[next]
 		if !ok {
@@ -86,12 +99,13 @@ func (m *memFS) resolve(op, name string, followLast bool) (string, *node, error)
 			if path.IsAbs(target) {
 				return "", nil, notExist
 			}
-			joined := path.Join(cur, target)
-			if !fs.ValidPath(joined) {
-				return "", nil, notExist
+			// Go on from the link's directory with the link replaced by
+			// its target, element by element as the kernel does: "a/.."
+			// is the parent of where a leads, not the link's directory.
+			rest = target
+			if tail != "" {
+				rest = target + "/" + tail
 			}
-			// Restart from the root with the link replaced by its target.
-			cur, rest = ".", path.Join(joined, tail)
 			continue
 		}
 		if tail != "" && !n.mode.IsDir() {
