@@ -177,11 +177,35 @@ func validatePath(p string) error {
 			return &PathError{Path: p, Reason: "absolute, or has an empty component"}
 		case part == "." || part == "..":
 			return &PathError{Path: p, Reason: "has a '.' or '..' component"}
-		case strings.EqualFold(strings.TrimRight(part, ". "), ".git"):
+		case isDotGit(part):
 			return &PathError{Path: p, Reason: "has a .git component"}
 		}
 	}
 	return nil
+}
+
+// isDotGit reports whether git takes a path component for .git on some
+// file system (git fsck's hasDotgit): ".git" or its NTFS short name
+// "git~1", any case, followed only by dots and spaces or by an NTFS stream
+// suffix (":..."), once the code points HFS+ ignores are dropped.
+func isDotGit(part string) bool {
+	part = strings.Map(func(r rune) rune {
+		if (r >= 0x200c && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x206a && r <= 0x206f) || r == 0xfeff {
+			return -1
+		}
+		return r
+	}, part)
+	var rest string
+	switch {
+	case len(part) >= 4 && strings.EqualFold(part[:4], ".git"):
+		rest = part[4:]
+	case len(part) >= 5 && strings.EqualFold(part[:5], "git~1"):
+		rest = part[5:]
+	default:
+		return false
+	}
+	rest = strings.TrimLeft(rest, ". ")
+	return rest == "" || rest[0] == ':'
 }
 
 // renderMessage executes the message template and appends the trailers.
