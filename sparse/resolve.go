@@ -2,6 +2,7 @@ package sparse
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -39,6 +40,10 @@ func Resolve(ctx context.Context, url, ref string, opts ...Option) (string, erro
 	}
 	defer r.close()
 	if err := r.advertise(ctx); err != nil {
+		if errors.Is(err, ErrCommitNotFound) {
+			// advertise's answer for a repository without any ref.
+			return "", fmt.Errorf("sparse: resolve %q on %s: %w: empty repository", ref, r.url, ErrRefNotFound)
+		}
 		return "", fmt.Errorf("sparse: resolve %q on %s: %w", ref, r.url, err)
 	}
 	for _, name := range candidates {

@@ -46,3 +46,15 @@ func TestResolve(t *testing.T) {
 	_, err = sparse.Resolve(context.Background(), h.srv.RepoURL("missing.git"), "main")
 	assert.ErrorIs(t, err, sparse.ErrTransfer)
 }
+
+// Regression: on a repository without any ref, Resolve returned an error
+// wrapping ErrCommitNotFound, which its documentation does not list;
+// callers branching on ErrRefNotFound missed it.
+func TestResolveEmptyRepository(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, gittest.FullConfig())
+	_, err := sparse.Resolve(context.Background(), r.url, "main")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, sparse.ErrRefNotFound)
+	assert.NotErrorIs(t, err, sparse.ErrCommitNotFound)
+}
