@@ -305,6 +305,10 @@ func gitErr(err error) error {
 		return fmt.Errorf("empty upload-pack response: %w", err)
 	case unexpectedStatus(err, &status):
 		return statusErr(status.StatusCode(), err)
+	case unexpectedUnavailable(err):
+		// The transport gave up on the upload-pack request; go-git hid its
+		// error from errors.Is.
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
 	return err
 }
@@ -317,6 +321,13 @@ func unexpectedStatus(err error, target **githttp.Err) bool {
 		err = ue.Err
 	}
 	return errors.As(err, target)
+}
+
+// unexpectedUnavailable reports an error go-git wrapped in a
+// plumbing.UnexpectedError (which has no Unwrap) around [ErrUnavailable].
+func unexpectedUnavailable(err error) bool {
+	var ue *plumbing.UnexpectedError
+	return errors.As(err, &ue) && errors.Is(ue.Err, ErrUnavailable)
 }
 
 // walker walks a fetched history newest first. It memoizes decoded

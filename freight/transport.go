@@ -102,6 +102,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		retry := canRetry && attempt < t.o.retries && ctx.Err() == nil &&
 			((err != nil && transientNetErr(err)) || (err == nil && retryableStatus(resp.StatusCode)))
 		if !retry {
+			if err != nil && canRetry && ctx.Err() == nil && transientNetErr(err) {
+				// Retried here already: the operation-level retry must not
+				// start another round of attempts (see permanent).
+				err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
 			if resp != nil && stats != nil {
 				resp.Body = &countingBody{ReadCloser: resp.Body, n: &stats.bytesReceived}
 			}

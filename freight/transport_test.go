@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/railyard-gitops/railyard/internal/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -121,4 +122,56 @@ func TestRetryTransport(t *testing.T) {
 	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	assert.EqualValues(t, 1, calls.Load(), "writes are not retried")
+}
+
+// resetPOSTs fails every git-upload-pack POST with a connection reset before
+// any response, and counts the attempts.
+type resetPOSTs struct {
+	base  http.RoundTripper
+	posts atomic.Int64
+}
+
+func (r *resetPOSTs) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPost {
+		r.posts.Add(1)
+		return nil, syscall.ECONNRESET
+	}
+	return r.base.RoundTrip(req)
+}
+
+// Regression: connection failures the transport had already retried
+// WithRetries(n) times were retried again by the operation-level retry,
+// n+1 times each, so a dead server took (n+1)² attempts (16 HEADs for the
+// default 3 retries) instead of the documented n+1.
+func TestRetriesAreNotMultiplied(t *testing.T) {
+	t.Parallel()
+	t.Run("registry HEAD", func(t *testing.T) {
+		t.Parallel()
+		reg, tags, _ := tagged(t, 1)
+		reg.SetFault(func(r registrytest.Request) *registrytest.Fault {
+			if r.Kind == registrytest.KindManifestHead {
+				return &registrytest.Fault{CutAfter: 1} // aborted before any answer
+			}
+			return nil
+		})
+		src, err := NewImageSource(reg.Repo("app"), fastRetries)
+		require.NoError(t, err)
+		_, err = src.Resolve(context.Background(), tags[0])
+		require.ErrorIs(t, err, ErrUnavailable)
+		// 1 attempt + 3 retries, plus at most one resend by net/http itself
+		// (it retries an idempotent request whose reused connection died).
+		heads := reg.Stats()[registrytest.KindManifestHead]
+		assert.GreaterOrEqual(t, heads, int64(4))
+		assert.LessOrEqual(t, heads, int64(5))
+	})
+	t.Run("git upload-pack", func(t *testing.T) {
+		t.Parallel()
+		srv, _, _ := gitRepo(t, 3)
+		rt := &resetPOSTs{base: http.DefaultTransport}
+		src, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", fastRetries, WithTransport(rt))
+		require.NoError(t, err)
+		_, err = src.History(context.Background())
+		require.ErrorIs(t, err, ErrUnavailable)
+		assert.EqualValues(t, 4, rt.posts.Load(), "1 attempt + 3 retries")
+	})
 }
