@@ -83,7 +83,7 @@ func (p *PullRequests) FindOpen(ctx context.Context, head, base string) (*gitops
 				return convert(pr), nil
 			}
 		}
-		if len(list) < pageSize {
+		if len(list) == 0 { // a server may cap pages below pageSize
 			return nil, fmt.Errorf("gitea: open pull request from %q into %q: %w", head, base, gitops.ErrNotFound)
 		}
 	}

@@ -3,15 +3,19 @@ package gitea_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/gitops/gitea"
 )
 
@@ -99,4 +103,34 @@ func TestFindOpenIgnoresForks(t *testing.T) {
 	pr, err := prs.FindOpen(context.Background(), head, base)
 	require.NoError(t, err)
 	assert.Equal(t, 8, pr.Number, "the pull request from the fork is not ours")
+}
+
+// Regression: FindOpen stopped paging at the first page shorter than the
+// page size it asked for, but a Gitea whose [api] MAX_RESPONSE_ITEMS is
+// lower than that answers with shorter full pages: the open pull request
+// on a later page was missed and Propose tried to open a second one.
+func TestFindOpenPagesPastAServerCap(t *testing.T) {
+	t.Parallel()
+	const head, base, serverCap = "railyard/stage/production/f1", "stage/production", 10
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		var items []string
+		for i := (page - 1) * serverCap; i < page*serverCap && i < 25; i++ {
+			ref := fmt.Sprintf("other-%d", i)
+			if i == 22 {
+				ref = head
+			}
+			items = append(items, fmt.Sprintf(`{"number": %d, "state": "open", "head": {"ref": %q}, "base": {"ref": %q}}`, i+1, ref, base))
+		}
+		_, _ = w.Write([]byte("[" + strings.Join(items, ",") + "]"))
+	}))
+	defer srv.Close()
+	prs, err := gitea.New(srv.URL, "org", "gitops", gitea.WithRetry(1, time.Millisecond, time.Millisecond))
+	require.NoError(t, err)
+	pr, err := prs.FindOpen(context.Background(), head, base)
+	require.NoError(t, err)
+	assert.Equal(t, 23, pr.Number)
+	_, err = prs.FindOpen(context.Background(), "railyard/none", base)
+	assert.ErrorIs(t, err, gitops.ErrNotFound)
 }
