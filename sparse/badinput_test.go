@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -148,4 +149,44 @@ func TestBlobLimitNotDownloaded(t *testing.T) {
 	assert.Equal(t, "blob size", le.Limit)
 	assert.Contains(t, []string{"k8s/kustomize/huge.bin", "k8s/kustomize/noise.bin"}, le.Path)
 	assert.Less(t, r.srv.Total(r.name).ResponseBytes, int64(64<<10))
+}
+
+// Regression: a tree holding two entries of the same name (which git fsck
+// rejects, but hash-object --literally writes) was accepted: FS listed the
+// name twice with the content of only one of them, and WriteTo then failed
+// with an untyped "file exists".
+func TestDuplicateTreeEntries(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, gittest.FullConfig())
+	hash := func(data string) []byte {
+		id, err := gittest.GitInput(r.dir, strings.NewReader(data), "hash-object", "-w", "--stdin")
+		require.NoError(t, err)
+		raw, err := hex.DecodeString(id)
+		require.NoError(t, err)
+		return raw
+	}
+	mktree := func(entries ...string) string {
+		var b bytes.Buffer
+		for i := 0; i < len(entries); i += 3 {
+			fmt.Fprintf(&b, "%s %s\x00", entries[i], entries[i+1])
+			raw, err := hex.DecodeString(entries[i+2])
+			require.NoError(t, err)
+			b.Write(raw)
+		}
+		out, err := gittest.GitInput(r.dir, &b, "hash-object", "-w", "-t", "tree", "--literally", "--stdin")
+		require.NoError(t, err)
+		return out
+	}
+	one, two := hex.EncodeToString(hash("image: one\n")), hex.EncodeToString(hash("image: two\n"))
+	inner := mktree("100644", "app.yaml", one, "100644", "app.yaml", two)
+	commit := gittest.MustGit(t, r.dir, "commit-tree", "-m", "duplicate", mktree("40000", "k8s", mktree("40000", "kustomize", inner)))
+	gittest.MustGit(t, r.dir, "update-ref", "refs/heads/main", commit)
+
+	co, err := sparse.Fetch(context.Background(), sparse.Request{URL: r.url, Commit: commit, Paths: []string{"k8s/kustomize"}})
+	if err == nil {
+		entries, _ := fs.ReadDir(co.FS, "k8s/kustomize")
+		t.Logf("accepted; k8s/kustomize lists %d entries", len(entries))
+	}
+	require.ErrorIs(t, err, sparse.ErrUnsafeContent)
+	assert.Nil(t, co)
 }

@@ -172,10 +172,15 @@ func (s *store) tree(h plumbing.Hash) ([]object.TreeEntry, error) {
 	if err := t.Decode(memoryObject(plumbing.TreeObject, data)); err != nil {
 		return nil, corrupt(h, err.Error())
 	}
+	seen := make(map[string]bool, len(t.Entries))
 	for _, e := range t.Entries {
 		if err := checkEntry(e); err != nil {
 			return nil, err
 		}
+		if seen[e.Name] {
+			return nil, &PathError{Path: truncate(e.Name), Reason: "duplicate tree entry name", Err: ErrUnsafeContent}
+		}
+		seen[e.Name] = true
 	}
 	return t.Entries, nil
 }
