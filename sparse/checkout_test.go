@@ -164,3 +164,22 @@ func TestFSResolvesLinkChainsLikeTheKernel(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(onDisk), string(inFS))
 }
+
+// Regression: Stat through a symbolic link named the target ("Stat of
+// current.yaml is deployment.yaml"), where os.Stat on the written checkout
+// names the link, as fs.FileInfo requires (the base name of the path).
+func TestFSStatThroughLinkKeepsName(t *testing.T) {
+	t.Parallel()
+	co := fetchFiles(t, deployFiles("1"))
+	dir := filepath.Join(t.TempDir(), "out")
+	require.NoError(t, co.WriteTo(dir))
+	for _, name := range []string{"k8s/kustomize/base/current.yaml", "k8s/kustomize/base/deployment.yaml"} {
+		want, err := os.Stat(filepath.Join(dir, filepath.FromSlash(name)))
+		require.NoError(t, err)
+		got, err := fs.Stat(co.FS, name)
+		require.NoError(t, err)
+		assert.Equal(t, want.Name(), got.Name(), name)
+		assert.Equal(t, want.Size(), got.Size(), name)
+		assert.Equal(t, want.Mode().Type(), got.Mode().Type(), name)
+	}
+}

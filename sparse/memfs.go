@@ -122,6 +122,12 @@ func (m *memFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if base := path.Base(name); n.name != base {
+		// Opened through a link: Stat names the path opened, like os.Stat.
+		c := *n
+		c.name = base
+		n = &c
+	}
 	return &memFile{fsys: m, path: p, node: n, r: bytes.NewReader(n.data)}, nil
 }
 
