@@ -300,6 +300,9 @@ func gitErr(err error) error {
 		return fmt.Errorf("%w: %w", ErrUnauthorized, err)
 	case errors.Is(err, transport.ErrRepositoryNotFound):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		// No branch at all, so not the watched one either.
+		return fmt.Errorf("%w: %w", ErrBranchNotFound, err)
 	case errors.Is(err, transport.ErrEmptyUploadPackRequest):
 		// We never send an empty request: the answer was cut before it began.
 		return fmt.Errorf("empty upload-pack response: %w", err)

@@ -315,3 +315,20 @@ func TestGitSourceRefusedFilters(t *testing.T) {
 		})
 	}
 }
+
+// Regression: a repository without any branch yet (freshly created, nothing
+// pushed) was retried as a transient failure and reported as ErrUnavailable,
+// "a later call may succeed", instead of the watched branch not existing.
+func TestGitSourceEmptyRepository(t *testing.T) {
+	t.Parallel()
+	srv := gittest.New(t)
+	_, err := srv.InitBare("empty.git")
+	require.NoError(t, err)
+	src, err := NewGitSource(srv.RepoURL("empty.git"), "main", fastRetries)
+	require.NoError(t, err)
+	_, err = src.History(context.Background())
+	require.ErrorIs(t, err, ErrBranchNotFound)
+	assert.NotErrorIs(t, err, ErrUnavailable)
+	require.Eventually(t, func() bool { return srv.Total("empty.git").Requests > 0 }, 5*time.Second, 5*time.Millisecond)
+	assert.EqualValues(t, 1, srv.Total("empty.git").Requests, "no retry")
+}
