@@ -108,7 +108,18 @@ func (r *Repo) Propose(ctx context.Context, c Change, target string, prs PullReq
 	title, _, _ := strings.Cut(msg, "\n")
 	pr, err = prs.Create(ctx, NewPullRequest{Title: title, Body: body, Head: head, Base: target})
 	if err != nil {
-		return nil, fmt.Errorf("gitops: open pull request: %w", err)
+		// Another process may have opened it since FindOpen: reuse it.
+		existing, ferr := prs.FindOpen(ctx, head, target)
+		if ferr != nil {
+			return nil, fmt.Errorf("gitops: open pull request: %w", err)
+		}
+		if existing.Body != body {
+			if existing, err = prs.UpdateBody(ctx, existing.Number, body); err != nil {
+				return nil, fmt.Errorf("gitops: update pull request body: %w", err)
+			}
+		}
+		r.opts.logger.InfoContext(ctx, "gitops: pull request reused", "number", existing.Number, "url", existing.URL, "head", head, "base", target)
+		return existing, nil
 	}
 	r.opts.logger.InfoContext(ctx, "gitops: pull request opened", "number", pr.Number, "url", pr.URL, "head", head, "base", target)
 	return pr, nil

@@ -1,6 +1,8 @@
 package gitops_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -131,4 +133,38 @@ func TestProposeRefusesHeadEqualToTarget(t *testing.T) {
 	require.ErrorIs(t, err, gitops.ErrInvalidChange)
 	assert.Equal(t, targetTip, rem.git(t, "rev-parse", "refs/heads/stage/production"), "the reviewed branch is untouched")
 	assert.Zero(t, prs.creates)
+}
+
+// racingPRs is a forge on which another process opens the same pull
+// request between Propose's FindOpen and its Create, and which, like GitHub
+// and Gitea, refuses a second open pull request for the same head and base.
+type racingPRs struct{ *memPRs }
+
+func (r racingPRs) Create(ctx context.Context, n gitops.NewPullRequest) (*gitops.PullRequest, error) {
+	if _, err := r.FindOpen(ctx, n.Head, n.Base); err == nil {
+		return nil, errors.New("422: a pull request already exists for " + n.Head)
+	}
+	if _, err := r.memPRs.Create(ctx, gitops.NewPullRequest{Title: "other process", Body: "other body", Head: n.Head, Base: n.Base}); err != nil {
+		return nil, err
+	}
+	return nil, errors.New("422: a pull request already exists for " + n.Head)
+}
+
+// Regression: when another process opened the pull request for the same
+// head after Propose looked for one, Propose failed on the forge's
+// "already exists" answer instead of reusing that pull request.
+func TestProposeReusesPullRequestOpenedConcurrently(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	rem.seed(t, "stage/production", map[string]string{prodDir + "/deployment-web.yaml": "old\n"})
+	ctx := testContext(t)
+	repo := newRepo(t, rem.url)
+	mem := &memPRs{}
+	change := gitops.Change{Dir: prodDir, Files: render(1), Message: "Promote web to production", Provenance: testProvenance}
+
+	pr, err := repo.Propose(ctx, change, "stage/production", racingPRs{mem})
+	require.NoError(t, err)
+	assert.Equal(t, 1, pr.Number, "the other process's pull request is reused")
+	assert.Len(t, mem.prs, 1)
+	assert.Contains(t, pr.Body, "Railyard-Freight: "+testProvenance.FreightID, "and its body updated")
 }
