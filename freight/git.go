@@ -372,11 +372,12 @@ func (w *walker) newest(tip plumbing.Hash, limit int) ([]*object.Commit, error) 
 	if err != nil {
 		return nil, fmt.Errorf("read tip commit %s: %w", tip, err)
 	}
-	queue := &commitHeap{first}
+	queue := &commitHeap{{c: first}}
+	arrivals := 1
 	seen := map[plumbing.Hash]bool{tip: true}
 	var out []*object.Commit
 	for visited := 0; queue.Len() > 0 && visited < limit; visited++ {
-		c := heap.Pop(queue).(*object.Commit)
+		c := heap.Pop(queue).(queued).c
 		for _, p := range c.ParentHashes {
 			if seen[p] {
 				continue
@@ -389,7 +390,8 @@ func (w *walker) newest(tip plumbing.Hash, limit int) ([]*object.Commit, error) 
 			if err != nil {
 				return nil, fmt.Errorf("read commit %s: %w", p, err)
 			}
-			heap.Push(queue, pc)
+			heap.Push(queue, queued{c: pc, seq: arrivals})
+			arrivals++
 		}
 		touched, err := w.touches(c)
 		if err != nil {
@@ -471,22 +473,30 @@ func (w *walker) lookup(tree plumbing.Hash, path string) (plumbing.Hash, error) 
 	return h, nil
 }
 
-// commitHeap orders commits newest committer time first, then by id.
-type commitHeap []*object.Commit
+// commitHeap orders commits newest committer time first, then in the order
+// the walk reached them, as git log does: among equal times a child, reached
+// first, stays ahead of its parents.
+type commitHeap []queued
+
+// queued is a commit in the walk's queue and its arrival number.
+type queued struct {
+	c   *object.Commit
+	seq int
+}
 
 func (h commitHeap) Len() int { return len(h) }
 func (h commitHeap) Less(i, j int) bool {
-	ti, tj := h[i].Committer.When, h[j].Committer.When
+	ti, tj := h[i].c.Committer.When, h[j].c.Committer.When
 	if !ti.Equal(tj) {
 		return ti.After(tj)
 	}
-	return h[i].Hash.String() < h[j].Hash.String()
+	return h[i].seq < h[j].seq
 }
 func (h commitHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *commitHeap) Push(x any)   { *h = append(*h, x.(*object.Commit)) }
+func (h *commitHeap) Push(x any)   { *h = append(*h, x.(queued)) }
 func (h *commitHeap) Pop() any {
 	old := *h
-	c := old[len(old)-1]
+	q := old[len(old)-1]
 	*h = old[:len(old)-1]
-	return c
+	return q
 }

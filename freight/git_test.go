@@ -332,3 +332,64 @@ func TestGitSourceEmptyRepository(t *testing.T) {
 	require.Eventually(t, func() bool { return srv.Total("empty.git").Requests > 0 }, 5*time.Second, 5*time.Millisecond)
 	assert.EqualValues(t, 1, srv.Total("empty.git").Requests, "no retry")
 }
+
+// Regression: commits with equal committer times (a bot's fork, commits and
+// merge within one second) were ordered by object id, so a parent could be
+// listed before its own child; git log (and Kargo) keep the order in which
+// the walk reached them. Each variant changes the object ids.
+func TestGitSourceEqualTimesFollowGitLog(t *testing.T) {
+	t.Parallel()
+	srv := gittest.New(t)
+	ts := gittest.Epoch.Unix()
+	for v := range 8 {
+		name := fmt.Sprintf("same%d.git", v)
+		dir, err := srv.InitBare(name)
+		require.NoError(t, err)
+		var b strings.Builder
+		commit := func(branch string, mark int, from ...int) {
+			msg := fmt.Sprintf("variant %d commit %d\n", v, mark)
+			fmt.Fprintf(&b, "commit refs/heads/%s\nmark :%d\n", branch, mark)
+			fmt.Fprintf(&b, "committer CI <ci@example.org> %d +0000\ndata %d\n%s", ts, len(msg), msg)
+			for i, f := range from {
+				if i == 0 {
+					fmt.Fprintf(&b, "from :%d\n", f)
+				} else {
+					fmt.Fprintf(&b, "merge :%d\n", f)
+				}
+			}
+			fmt.Fprintf(&b, "M 100644 inline f%d.txt\ndata 2\n%d\n\n", mark, mark%10)
+		}
+		commit("main", 1)
+		commit("main", 2, 1)
+		commit("feature", 3, 1)
+		commit("feature", 4, 3)
+		commit("main", 5, 2)
+		commit("main", 6, 5, 4)
+		b.WriteString("done\n")
+		require.NoError(t, gittest.FastImport(dir, strings.NewReader(b.String())))
+		want := strings.Fields(gittest.MustGit(t, dir, "log", "--format=%H", "main"))
+		require.Len(t, want, 6)
+
+		src, err := NewGitSource(srv.RepoURL(name), "main", WithLimit(6))
+		require.NoError(t, err)
+		h, err := src.History(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, want, ids(h.Commits), "variant %d: git log order", v)
+		assert.Zero(t, ancestorsFirst(t, dir, ids(h.Commits)), "variant %d: an ancestor listed before its descendant", v)
+	}
+}
+
+// ancestorsFirst counts the pairs of got in which a commit comes before one
+// of its descendants, per the git CLI.
+func ancestorsFirst(t *testing.T, dir string, got []string) int {
+	t.Helper()
+	n := 0
+	for i := range got {
+		for j := i + 1; j < len(got); j++ {
+			if _, err := gittest.Git(dir, "merge-base", "--is-ancestor", got[i], got[j]); err == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
