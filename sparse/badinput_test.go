@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -188,5 +189,38 @@ func TestDuplicateTreeEntries(t *testing.T) {
 		t.Logf("accepted; k8s/kustomize lists %d entries", len(entries))
 	}
 	require.ErrorIs(t, err, sparse.ErrUnsafeContent)
+	assert.Nil(t, co)
+}
+
+// Regression: only files counted against WithMaxFiles, so a few hundred
+// bytes of trees whose entries all point at the same subtree (a "tree
+// bomb" ending in empty trees) made listCone walk and hold millions of
+// directories: memory and time grew without any limit being hit.
+func TestTreeBombHitsLimit(t *testing.T) {
+	t.Parallel()
+	r := newRepo(t, gittest.FullConfig())
+	mktree := func(fanout int, child string) string {
+		raw, err := hex.DecodeString(child)
+		require.NoError(t, err)
+		var b bytes.Buffer
+		for i := 0; i < fanout; i++ {
+			fmt.Fprintf(&b, "40000 d%02d\x00", i)
+			b.Write(raw)
+		}
+		out, err := gittest.GitInput(r.dir, &b, "hash-object", "-w", "-t", "tree", "--literally", "--stdin")
+		require.NoError(t, err)
+		return out
+	}
+	level := mktree(0, "") // the empty tree
+	for range 4 {
+		level = mktree(32, level) // 32^4 = 1,048,576 empty directories
+	}
+	commit := gittest.MustGit(t, r.dir, "commit-tree", "-m", "bomb", mktree(1, mktree(1, level)))
+	gittest.MustGit(t, r.dir, "update-ref", "refs/heads/main", commit)
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	co, err := sparse.Fetch(ctx, sparse.Request{URL: r.url, Commit: commit, Paths: []string{"d00/d00"}}, sparse.WithMaxFiles(1000))
+	require.ErrorIs(t, err, sparse.ErrLimitExceeded)
 	assert.Nil(t, co)
 }

@@ -417,7 +417,11 @@ func (j *job) listCone(ctx context.Context, s strategy, cones map[string]plumbin
 	}
 	var files []file
 	var subs []Submodule
+	dirs := 0
 	for len(queue) > 0 {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
 		hs := make([]plumbing.Hash, len(queue))
 		for i, d := range queue {
 			hs[i] = d.hash
@@ -449,8 +453,18 @@ func (j *job) listCone(ctx context.Context, s strategy, cones map[string]plumbin
 				p := d.path + "/" + e.Name
 				switch e.Mode {
 				case filemode.Dir:
+					// Directories and gitlinks are bounded too: entries
+					// sharing one subtree make millions of them out of a
+					// few hostile bytes.
+					if dirs == j.o.maxFiles {
+						return nil, nil, &LimitError{Limit: "files", Max: int64(j.o.maxFiles), Path: p}
+					}
+					dirs++
 					next = append(next, dir{p, e.Hash})
 				case filemode.Submodule:
+					if len(subs) == j.o.maxFiles {
+						return nil, nil, &LimitError{Limit: "files", Max: int64(j.o.maxFiles), Path: p}
+					}
 					subs = append(subs, Submodule{Path: p, Commit: e.Hash.String()})
 				default:
 					if len(files) == j.o.maxFiles {

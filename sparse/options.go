@@ -211,7 +211,8 @@ func WithMaxBlobSize(n int64) Option {
 }
 
 // WithMaxFiles limits the number of files (including symbolic links) in
-// the cone. The default is [DefaultMaxFiles] (10,000).
+// the cone; its directories and its submodules are each held to the same
+// bound. The default is [DefaultMaxFiles] (10,000).
 func WithMaxFiles(n int) Option {
 	return optionFunc(func(o *options) error {
 		o.maxFiles = n
