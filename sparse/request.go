@@ -153,9 +153,13 @@ func redactURL(raw string) string {
 		if i := strings.Index(raw, "://"); i >= 0 {
 			return raw[:i] + "://REDACTED"
 		}
-		// scp-like: user@host:path carries no password.
+		// scp-like: user@host:path carries no password, but a user part
+		// of user:password does.
 		if strings.ContainsFunc(raw, unicode.IsControl) {
 			return "REDACTED"
+		}
+		if i := strings.LastIndex(raw, "@"); i >= 0 && strings.Contains(raw[:i], ":") {
+			return truncate("REDACTED" + raw[i:])
 		}
 		return truncate(raw)
 	}

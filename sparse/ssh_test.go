@@ -1,7 +1,9 @@
 package sparse_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"path/filepath"
 	"testing"
 
@@ -62,4 +64,26 @@ func TestFetchOverSSH(t *testing.T) {
 	_, err = sparse.Fetch(context.Background(), sparse.Request{URL: url, Commit: h.commits[1], Paths: paths},
 		sparse.WithSSHKey("git", other.clientKey, ""), sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0))
 	assert.ErrorIs(t, err, sparse.ErrTransfer)
+}
+
+// Regression: an scp-like URL carrying a password in its user part
+// ("git:secret@host:path") was echoed whole in errors and logs: redactURL
+// only redacted the userinfo of URLs with a scheme.
+func TestSCPLikeURLPasswordNotLeaked(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	srv := newSSHGitServer(t, h.srv.Root)
+	const secret = "s3cret-scp-token"
+	url := "git:" + secret + "@" + srv.Addr + "/" + h.name
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	_, err := sparse.Fetch(context.Background(), sparse.Request{URL: url, Commit: h.commits[1], Paths: []string{"k8s/kustomize"}},
+		sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0), sparse.WithLogger(logger))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), secret)
+	assert.NotContains(t, logs.String(), secret)
+	_, err = sparse.Resolve(context.Background(), url, "main", sparse.WithRetries(0), sparse.WithLogger(logger))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), secret)
+	assert.NotContains(t, logs.String(), secret)
 }
