@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
@@ -454,8 +455,13 @@ func (w *walker) entry(tree plumbing.Hash, path string) (plumbing.Hash, error) {
 }
 
 func (w *walker) lookup(tree plumbing.Hash, path string) (plumbing.Hash, error) {
-	h := tree
-	for _, name := range strings.Split(path, "/") {
+	h, isDir := tree, true
+	for i, name := range strings.Split(path, "/") {
+		if i > 0 && !isDir {
+			// A file or a submodule where the path needs a directory: the
+			// path does not exist in this tree.
+			return plumbing.ZeroHash, nil
+		}
 		obj, err := w.store.EncodedObject(plumbing.TreeObject, h)
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", h, err)
@@ -468,7 +474,7 @@ func (w *walker) lookup(tree plumbing.Hash, path string) (plumbing.Hash, error) 
 		if err != nil {
 			return plumbing.ZeroHash, nil
 		}
-		h = e.Hash
+		h, isDir = e.Hash, e.Mode == filemode.Dir
 	}
 	return h, nil
 }

@@ -393,3 +393,43 @@ func ancestorsFirst(t *testing.T, dir string, got []string) int {
 	}
 	return n
 }
+
+// Regression: an include path whose leading component is, in some commit of
+// the window, a file (or a submodule) instead of a directory made the walk
+// read that blob as a tree: History failed with "object not found", was
+// retried, and ended as ErrUnavailable. Such a commit simply lacks the path.
+func TestGitSourceIncludePathThroughAFile(t *testing.T) {
+	t.Parallel()
+	srv := gittest.New(t)
+	dir, err := srv.InitBare("fd.git")
+	require.NoError(t, err)
+	var b strings.Builder
+	ts := gittest.Epoch.Unix()
+	step := func(mark int, ops string) {
+		msg := fmt.Sprintf("step %d\n", mark)
+		fmt.Fprintf(&b, "commit refs/heads/main\nmark :%d\ncommitter CI <ci@example.org> %d +0000\ndata %d\n%s",
+			mark, ts+int64(mark)*60, len(msg), msg)
+		if mark > 1 {
+			fmt.Fprintf(&b, "from :%d\n", mark-1)
+		}
+		b.WriteString(ops)
+	}
+	step(1, "M 100644 inline k8s\ndata 2\nx\n\n")                                // k8s is a file
+	step(2, "D k8s\nM 100644 inline k8s/kustomize/base/app.yaml\ndata 2\ny\n\n") // and becomes a directory
+	step(3, "M 100644 inline other.txt\ndata 2\nz\n\n")                          // elsewhere
+	step(4, "M 160000 0123456789abcdef0123456789abcdef01234567 docs\n")          // a submodule
+	step(5, "M 100644 inline k8s/kustomize/base/app.yaml\ndata 2\nw\n\n")        // the path again
+	b.WriteString("done\n")
+	require.NoError(t, gittest.FastImport(dir, strings.NewReader(b.String())))
+	want := strings.Fields(gittest.MustGit(t, dir, "log", "--format=%H", "main", "--", "k8s/kustomize"))
+	require.Len(t, want, 2)
+
+	for _, cfg := range []gittest.Config{gittest.FullConfig(), {}} {
+		require.NoError(t, srv.Configure("fd.git", cfg))
+		src, err := NewGitSource(srv.RepoURL("fd.git"), "main", WithIncludePaths("k8s/kustomize", "docs/x"), fastRetries)
+		require.NoError(t, err)
+		h, err := src.History(context.Background())
+		require.NoError(t, err)
+		assert.Equal(t, want, ids(h.Commits), h.Stats.Strategy)
+	}
+}
