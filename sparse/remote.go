@@ -89,6 +89,19 @@ func dial(v *validated, o *options) (*remote, error) {
 				}
 			}
 			r.auth = pk
+		} else if len(o.knownHosts) > 0 {
+			// No key: ssh-agent, as go-git would use, but checking host
+			// keys against the files given rather than its defaults.
+			cb, err := gitssh.NewKnownHostsCallback(o.knownHosts...)
+			if err != nil {
+				return nil, fmt.Errorf("%w: known_hosts: %w", ErrInvalidRequest, err)
+			}
+			agentAuth, err := gitssh.NewSSHAgentAuth(ep.User)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrTransfer, err)
+			}
+			agentAuth.HostKeyCallback = cb
+			r.auth = agentAuth
 		}
 	default:
 		return nil, fmt.Errorf("%w: URL %s: unsupported scheme", ErrInvalidRequest, r.url)

@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
 
 	"github.com/railyard-gitops/railyard/internal/gittest"
 	"github.com/railyard-gitops/railyard/sparse"
@@ -86,4 +89,48 @@ func TestSCPLikeURLPasswordNotLeaked(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), secret)
 	assert.NotContains(t, logs.String(), secret)
+}
+
+// Regression: WithSSHKnownHosts was applied only together with WithSSHKey.
+// Authenticating through ssh-agent (no key option), the caller's pinned
+// known_hosts files were ignored for the defaults ($SSH_KNOWN_HOSTS,
+// ~/.ssh/known_hosts): a host whose key is not in the pinned file was
+// trusted, and one whose key is was refused. Not parallel: it sets
+// SSH_AUTH_SOCK and SSH_KNOWN_HOSTS for the process.
+func TestSSHKnownHostsWithAgent(t *testing.T) {
+	h := newHistory(t)
+	srv := newSSHGitServer(t, h.srv.Root)
+	other := newSSHGitServer(t, h.srv.Root)
+
+	key, err := ssh.ParseRawPrivateKey(srv.clientKey)
+	require.NoError(t, err)
+	keyring := agent.NewKeyring()
+	require.NoError(t, keyring.Add(agent.AddedKey{PrivateKey: key}))
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _ = agent.ServeAgent(keyring, c); _ = c.Close() }()
+		}
+	}()
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	// The default files trust the other server's key, not this server's.
+	t.Setenv("SSH_KNOWN_HOSTS", other.knownHosts)
+
+	req := sparse.Request{URL: srv.URL(h.name), Commit: h.commits[1], Paths: []string{"k8s/kustomize"}}
+	co, err := sparse.Fetch(context.Background(), req, sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0))
+	require.NoError(t, err, "the pinned known_hosts holds this server's key")
+	assert.Equal(t, h.commits[1], co.Commit)
+
+	// Pinned to a file without this server's key while the defaults would
+	// accept it: refused.
+	t.Setenv("SSH_KNOWN_HOSTS", srv.knownHosts)
+	_, err = sparse.Fetch(context.Background(), req, sparse.WithSSHKnownHosts(other.knownHosts), sparse.WithRetries(0))
+	assert.ErrorIs(t, err, sparse.ErrTransfer)
 }
