@@ -70,7 +70,7 @@ func isPathElem(s string) bool {
 }
 
 // Check implements [Gate]. It returns an error wrapping [ErrInvalidOption]
-// when Warehouse or Env is not a single path element.
+// when Warehouse or Env is not a single path element or FS is nil.
 func (g LegacyGitflowGate) Check(ctx context.Context, f Freight) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -82,6 +82,9 @@ func (g LegacyGitflowGate) Check(ctx context.Context, f Freight) error {
 	if !isPathElem(g.Warehouse) || !isPathElem(g.Env) {
 		return fmt.Errorf("%w: legacy-gitflow: warehouse %q and env %q must be single path elements",
 			ErrInvalidOption, g.Warehouse, g.Env)
+	}
+	if g.FS == nil {
+		return fmt.Errorf("%w: legacy-gitflow: no FS", ErrInvalidOption)
 	}
 	p := g.RecordPath(id)
 	file, err := g.FS.Open(p)

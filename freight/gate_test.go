@@ -85,3 +85,14 @@ func TestLegacyGitflowGateErrors(t *testing.T) {
 	assert.True(t, called)
 	assert.Equal(t, "warehouses/w/legacy-gitflow/e/merged/git-"+sha1ID+".yaml", g.RecordPath(sha1ID))
 }
+
+// Regression: a gate without FS panicked (nil interface) inside Discover,
+// taking the caller down, instead of returning ErrInvalidOption.
+func TestLegacyGitflowGateWithoutFS(t *testing.T) {
+	t.Parallel()
+	g := LegacyGitflowGate{Warehouse: "w", Env: "e"}
+	var err error
+	require.NotPanics(t, func() { err = g.Check(context.Background(), Freight{Commit: Commit{ID: sha1ID}}) })
+	assert.ErrorIs(t, err, ErrInvalidOption)
+	assert.NotErrorIs(t, err, ErrRefused)
+}
