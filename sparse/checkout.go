@@ -146,7 +146,7 @@ func (m *memFS) checkLinks() error {
 		}
 		target := string(n.data)
 		joined := path.Join(path.Dir(p), target)
-		if path.IsAbs(target) || strings.ContainsRune(target, 0) || !fs.ValidPath(joined) || m.linkLeaves(p) {
+		if target == "" || path.IsAbs(target) || strings.ContainsRune(target, 0) || !fs.ValidPath(joined) || m.linkLeaves(p) {
 			return &PathError{Path: p, Reason: "symbolic link points outside the checkout", Err: ErrUnsafeContent}
 		}
 		return nil

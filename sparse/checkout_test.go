@@ -183,3 +183,21 @@ func TestFSStatThroughLinkKeepsName(t *testing.T) {
 		assert.Equal(t, want.Mode().Type(), got.Mode().Type(), name)
 	}
 }
+
+// Regression: a symbolic link with an empty target (which no file system
+// can hold) passed checkLinks, so WriteTo failed half way with the
+// operating system's ENOENT instead of refusing it up front as
+// ErrUnsafeContent; FS meanwhile resolved "link/x" as the link's own
+// directory.
+func TestEmptyLinkTarget(t *testing.T) {
+	t.Parallel()
+	co := fetchFiles(t, append(deployFiles("1"), gittest.File{Path: "k8s/kustomize/empty", Data: "", Mode: "120000"}))
+	_, err := fs.Stat(co.FS, "k8s/kustomize/empty/base/deployment.yaml")
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	dir := filepath.Join(t.TempDir(), "out")
+	err = co.WriteTo(dir)
+	require.ErrorIs(t, err, sparse.ErrUnsafeContent)
+	assert.True(t, emptyDir(t, dir), "nothing written")
+	leftovers, _ := filepath.Glob(filepath.Join(filepath.Dir(dir), ".out.sparse-*"))
+	assert.Empty(t, leftovers)
+}

@@ -96,7 +96,7 @@ func (m *memFS) resolve(op, name string, followLast bool) (string, *node, error)
 				return "", nil, notExist
 			}
 			target := string(n.data)
-			if path.IsAbs(target) {
+			if target == "" || path.IsAbs(target) {
 				return "", nil, notExist
 			}
 			// Go on from the link's directory with the link replaced by
