@@ -131,3 +131,20 @@ func TestCacheSharedAcrossProcesses(t *testing.T) {
 		assert.Contains(t, string(outs[i]), "fetched "+h.commits[i])
 	}
 }
+
+// Regression: a cache or temporary directory that cannot be used (here: a
+// regular file) made Fetch return the bare operating-system error, which
+// wraps none of the package's sentinels although errors.go promises that
+// every error wraps exactly one, and named the local path in it.
+func TestUnusableStoreDirIsTyped(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	file := filepath.Join(t.TempDir(), "a-file")
+	require.NoError(t, os.WriteFile(file, []byte("x"), 0o644))
+	for name, opt := range map[string]sparse.Option{"cache": sparse.WithCache(file), "temp": sparse.WithTempDir(file)} {
+		_, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[1], Paths: []string{"k8s/kustomize"}}, opt)
+		require.Error(t, err, name)
+		assert.ErrorIs(t, err, sparse.ErrInvalidRequest, name)
+		assert.NotContains(t, err.Error(), file, name)
+	}
+}

@@ -26,7 +26,7 @@ var errCommitRefused = errors.New("server refused the commit id")
 // them in memory.
 //
 // Errors wrap one of: [ErrInvalidRequest] or [ErrInvalidPath] for bad
-// input; [ErrPathNotFound] when a path is missing at the commit or is not a
+// input (including a cache or temporary directory that cannot be used); [ErrPathNotFound] when a path is missing at the commit or is not a
 // directory; [ErrCommitNotFound] when the server does not have or will not
 // serve the commit; [ErrUnsupportedServer] when no strategy fits the
 // server; [ErrLimitExceeded]; [ErrUnsafeContent] for hostile trees;

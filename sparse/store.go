@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,19 +41,22 @@ func openStore(ctx context.Context, o *options) (*store, error) {
 	if o.cacheDir == "" {
 		dir, err := os.MkdirTemp(o.tempDir, "railyard-sparse-*")
 		if err != nil {
-			return nil, fmt.Errorf("create object store: %w", err)
+			return nil, fmt.Errorf("%w: create object store: %v", ErrInvalidRequest, osReason(err))
 		}
 		s.dir, s.temp = dir, true
 	} else {
 		if err := os.MkdirAll(o.cacheDir, 0o700); err != nil {
-			return nil, fmt.Errorf("open cache: %w", err)
+			return nil, fmt.Errorf("%w: open cache: %v", ErrInvalidRequest, osReason(err))
 		}
 		f, err := os.OpenFile(filepath.Join(o.cacheDir, "railyard-sparse.lock"), os.O_CREATE|os.O_RDWR|noFollow, 0o600)
 		if err != nil {
-			return nil, fmt.Errorf("open cache lock: %w", err)
+			return nil, fmt.Errorf("%w: open cache lock: %v", ErrInvalidRequest, osReason(err))
 		}
 		if err := lockFile(ctx, f); err != nil {
 			_ = f.Close()
+			if ctx.Err() == nil {
+				return nil, fmt.Errorf("%w: lock cache: %v", ErrInvalidRequest, osReason(err))
+			}
 			return nil, fmt.Errorf("lock cache: %w", err)
 		}
 		s.dir, s.lock = o.cacheDir, f
@@ -60,6 +64,16 @@ func openStore(ctx context.Context, o *options) (*store, error) {
 	}
 	s.open()
 	return s, nil
+}
+
+// osReason is the system's reason for a failed file operation, without the
+// local path (errors name no temporary or cache paths).
+func osReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 func (s *store) open() {
