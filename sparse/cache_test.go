@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/railyard-gitops/railyard/internal/gittest"
 	"github.com/railyard-gitops/railyard/sparse"
 )
 
@@ -52,7 +53,7 @@ func TestCacheCorruptionRebuilt(t *testing.T) {
 	_, err := sparse.Fetch(context.Background(), sparse.Request{URL: h.url, Commit: h.commits[1], Paths: paths}, sparse.WithCache(cache))
 	require.NoError(t, err)
 
-	packs, err := filepath.Glob(filepath.Join(cache, "objects", "pack", "*.pack"))
+	packs, err := filepath.Glob(filepath.Join(cache, "*", "objects", "pack", "*.pack"))
 	require.NoError(t, err)
 	require.NotEmpty(t, packs)
 	for _, p := range packs {
@@ -147,4 +148,24 @@ func TestUnusableStoreDirIsTyped(t *testing.T) {
 		assert.ErrorIs(t, err, sparse.ErrInvalidRequest, name)
 		assert.NotContains(t, err.Error(), file, name)
 	}
+}
+
+// Regression: the cache answered for any repository. A commit fetched once
+// from a fork into a shared cache was then "fetched" from the official
+// repository, which does not have it, with no error: content the official
+// repository never held was returned as its own.
+func TestCacheDoesNotAnswerForAnotherRepository(t *testing.T) {
+	t.Parallel()
+	fork := newRepo(t, gittest.FullConfig())
+	forkOnly := fork.commit(t, "fork only", deployFiles("fork"))
+	official := newRepo(t, gittest.FullConfig())
+	official.commit(t, "official", deployFiles("1"))
+	cache := t.TempDir()
+	paths := []string{"k8s/kustomize"}
+	_, err := sparse.Fetch(context.Background(), sparse.Request{URL: fork.url, Commit: forkOnly, Paths: paths}, sparse.WithCache(cache))
+	require.NoError(t, err)
+
+	co, err := sparse.Fetch(context.Background(), sparse.Request{URL: official.url, Commit: forkOnly, Paths: paths}, sparse.WithCache(cache))
+	assert.ErrorIs(t, err, sparse.ErrCommitNotFound)
+	assert.Nil(t, co)
 }

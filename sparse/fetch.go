@@ -55,7 +55,7 @@ func fetch(ctx context.Context, v *validated, o *options) (*Checkout, error) {
 		return nil, err
 	}
 	defer r.close()
-	st, err := openStore(ctx, o)
+	st, err := openStore(ctx, o, v.url)
 	if err != nil {
 		return nil, err
 	}

@@ -173,7 +173,9 @@ func WithSSHKnownHosts(files ...string) Option {
 
 // WithCache keeps fetched objects in dir so that a later [Fetch] of another
 // commit downloads only the objects it lacks. Several processes may share
-// dir: each fetch holds an exclusive file lock on it while it runs. Every
+// dir: each fetch holds an exclusive file lock on it while it runs. Objects
+// are kept apart per repository URL, so one repository's objects never
+// answer for a commit another repository does not have. Every
 // object read from the cache is verified against its id; a corrupt cache is
 // emptied and the fetch redone from the network. The cache only grows
 // (one pack per request); remove the directory to reclaim space. The

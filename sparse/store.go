@@ -2,6 +2,8 @@ package sparse
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,8 +37,10 @@ type store struct {
 const objectCacheSize = 4 * cache.MiByte
 
 // openStore opens the cache directory under an exclusive lock, or creates
-// a private temporary store.
-func openStore(ctx context.Context, o *options) (*store, error) {
+// a private temporary store. In the cache, each repository URL has its own
+// object store, so that objects fetched from one repository never answer
+// for another (a fork's commit must not be served as the original's).
+func openStore(ctx context.Context, o *options, url string) (*store, error) {
 	s := &store{}
 	if o.cacheDir == "" {
 		dir, err := os.MkdirTemp(o.tempDir, "railyard-sparse-*")
@@ -59,7 +63,13 @@ func openStore(ctx context.Context, o *options) (*store, error) {
 			}
 			return nil, fmt.Errorf("lock cache: %w", err)
 		}
-		s.dir, s.lock = o.cacheDir, f
+		sum := sha256.Sum256([]byte(url))
+		dir := filepath.Join(o.cacheDir, "repo-"+hex.EncodeToString(sum[:16]))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			_ = f.Close()
+			return nil, fmt.Errorf("%w: open cache: %v", ErrInvalidRequest, osReason(err))
+		}
+		s.dir, s.lock = dir, f
 		s.removeTempPacks()
 	}
 	s.open()
