@@ -16,9 +16,9 @@ import (
 	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/gitops/gitea"
 	"github.com/railyard-gitops/railyard/gitops/github"
-	"github.com/railyard-gitops/railyard/internal/demo"
-	"github.com/railyard-gitops/railyard/internal/gittest"
-	"github.com/railyard-gitops/railyard/internal/logtest"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/logtest"
 	"github.com/railyard-gitops/railyard/render"
 	"github.com/railyard-gitops/railyard/sparse"
 )

@@ -17,9 +17,7 @@ func TestImportGraph(t *testing.T) {
 	t.Parallel()
 	packages := []string{"freight", "sparse", "render", "gitops"}
 	forbiddenInternal := []string{
-		module + "/internal/gittest",
-		module + "/internal/registrytest",
-		module + "/internal/demo",
+		module + "/internal/testkit",
 		module + "/internal/bench",
 		"testing",
 		"github.com/stretchr/testify",

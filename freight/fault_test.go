@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/railyard-gitops/railyard/internal/gittest"
-	"github.com/railyard-gitops/railyard/internal/registrytest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/railyard-gitops/railyard/internal/gittest"
-	"github.com/railyard-gitops/railyard/internal/logtest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/logtest"
 	"github.com/stretchr/testify/require"
 )
 

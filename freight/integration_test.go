@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/railyard-gitops/railyard/internal/registrytest"
+	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

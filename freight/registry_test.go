@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/railyard-gitops/railyard/internal/registrytest"
+	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/railyard-gitops/railyard/internal/registrytest"
+	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -7,6 +7,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/railyard-gitops/railyard/internal/pathcheck"
 )
 
 // Change is one rendered output to commit. Its zero fields are safe: a zero
@@ -157,55 +159,12 @@ func (c *Change) files(provenanceFile string) map[string][]byte {
 }
 
 // validatePath accepts clean, relative, slash-separated paths whose
-// components are not "", ".", ".." or ".git" and hold no control
-// characters or backslashes.
+// components are acceptable tree entries (see pathcheck.PathProblem).
 func validatePath(p string) error {
-	if p == "" {
-		return &PathError{Path: p, Reason: "empty"}
-	}
-	if len(p) > 4096 {
-		return &PathError{Path: p, Reason: "longer than 4096 bytes"}
-	}
-	for _, r := range p {
-		if r < ' ' || r == 0x7f || r == '\\' || r == '\uFFFD' {
-			return &PathError{Path: p, Reason: "contains a control character, a backslash or invalid UTF-8"}
-		}
-	}
-	for _, part := range strings.Split(p, "/") {
-		switch {
-		case part == "":
-			return &PathError{Path: p, Reason: "absolute, or has an empty component"}
-		case part == "." || part == "..":
-			return &PathError{Path: p, Reason: "has a '.' or '..' component"}
-		case isDotGit(part):
-			return &PathError{Path: p, Reason: "has a .git component"}
-		}
+	if why := pathcheck.PathProblem(p); why != "" {
+		return &PathError{Path: p, Reason: why}
 	}
 	return nil
-}
-
-// isDotGit reports whether git takes a path component for .git on some
-// file system (git fsck's hasDotgit): ".git" or its NTFS short name
-// "git~1", any case, followed only by dots and spaces or by an NTFS stream
-// suffix (":..."), once the code points HFS+ ignores are dropped.
-func isDotGit(part string) bool {
-	part = strings.Map(func(r rune) rune {
-		if (r >= 0x200c && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) || (r >= 0x206a && r <= 0x206f) || r == 0xfeff {
-			return -1
-		}
-		return r
-	}, part)
-	var rest string
-	switch {
-	case len(part) >= 4 && strings.EqualFold(part[:4], ".git"):
-		rest = part[4:]
-	case len(part) >= 5 && strings.EqualFold(part[:5], "git~1"):
-		rest = part[5:]
-	default:
-		return false
-	}
-	rest = strings.TrimLeft(rest, ". ")
-	return rest == "" || rest[0] == ':'
 }
 
 // renderMessage executes the message template and appends the trailers.

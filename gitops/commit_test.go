@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 var testProvenance = &gitops.Provenance{

@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/gittest"
-	"github.com/railyard-gitops/railyard/internal/logtest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/logtest"
 )
 
 const deployDir = "apps/web/deployments/test/deploy"

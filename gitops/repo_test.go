@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 func TestNewRepoMovesURLCredentialsToAuth(t *testing.T) {

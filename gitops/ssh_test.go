@@ -10,7 +10,7 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 // Commit over SSH: a real handshake (gittest's SSH server, key auth), the

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/railyard-gitops/railyard/internal/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
 )
 
-// demoInputs builds the shared demo world (internal/demo, small preset)
+// demoInputs builds the shared demo world (internal/testkit/demo, small preset)
 // under t's temporary directory and returns the monorepo's deploy package at
 // its newest commit with an image and the GitOps repository's apps/codeai at
 // the policy commit, read with `git archive` into memory.

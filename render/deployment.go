@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/railyard-gitops/railyard/internal/refname"
+
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
@@ -87,21 +89,6 @@ func loadDeployment(fsys fs.FS, name string) (Deployment, error) {
 	return d, nil
 }
 
-// validBranch applies git check-ref-format's rules for a branch name.
-func validBranch(b string) bool {
-	if b == "" || b == "@" || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".") ||
-		strings.HasPrefix(b, "-") || strings.Contains(b, "..") || strings.Contains(b, "@{") {
-		return false
-	}
-	for _, c := range b {
-		if c < 0x20 || c == 0x7f || strings.ContainsRune(" ~^:?*[\\", c) {
-			return false
-		}
-	}
-	for _, elem := range strings.Split(b, "/") {
-		if elem == "" || strings.HasPrefix(elem, ".") || strings.HasSuffix(elem, ".lock") {
-			return false
-		}
-	}
-	return true
-}
+// validBranch applies railyard's one branch-name rule (git
+// check-ref-format --branch, restricted as gitops restricts it).
+func validBranch(b string) bool { return refname.BranchProblem(b) == "" }

@@ -68,7 +68,7 @@ func TestOracleKustomizeCLI(t *testing.T) {
 	}
 }
 
-// The same on the shared demo world (internal/demo), both template shapes.
+// The same on the shared demo world (internal/testkit/demo), both template shapes.
 func TestOracleDemoWorld(t *testing.T) {
 	bin := kustomizeCLI(t)
 	w, commit, mono, gitops := demoInputs(t)

@@ -24,8 +24,8 @@ import (
 
 	"github.com/railyard-gitops/railyard/freight"
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/demo"
-	"github.com/railyard-gitops/railyard/internal/demoforge"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demoforge"
 )
 
 func main() {

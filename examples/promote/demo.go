@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/demo"
-	"github.com/railyard-gitops/railyard/internal/demoforge"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demoforge"
 )
 
 // demoWorld is the embedded demo world, online.

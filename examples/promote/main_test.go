@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 // The README's first command: the whole flow on the demo world, twice. The

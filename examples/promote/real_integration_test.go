@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/railyard-gitops/railyard/internal/demo"
-	"github.com/railyard-gitops/railyard/internal/giteatest"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/giteatest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 // Real mode against a real forge: the demo monorepo and registry on

@@ -35,7 +35,7 @@ import (
 	"strings"
 
 	"github.com/railyard-gitops/railyard/freight"
-	"github.com/railyard-gitops/railyard/internal/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
 )
 
 func main() {

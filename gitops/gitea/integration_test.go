@@ -16,7 +16,7 @@ import (
 
 	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/gitops/gitea"
-	"github.com/railyard-gitops/railyard/internal/giteatest"
+	"github.com/railyard-gitops/railyard/internal/testkit/giteatest"
 )
 
 // The review flow against a real Gitea v1.26.0: open a PR, reuse it on a

@@ -15,7 +15,7 @@ import (
 
 	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/gitops/github"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 // standIn is NOT GitHub. It is an httptest server that implements only the

@@ -18,7 +18,7 @@ import (
 
 	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/gitops/github"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 const token = "ghp_s3cr3tTokenValue"

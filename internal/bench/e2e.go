@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/railyard-gitops/railyard/freight"
-	"github.com/railyard-gitops/railyard/internal/demo"
-	"github.com/railyard-gitops/railyard/internal/demoforge"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demoforge"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 func init() { benches["e2e"] = runE2E }

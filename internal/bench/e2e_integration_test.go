@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/railyard-gitops/railyard/internal/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
 )
 
 // The whole e2e benchmark on the small world: railyard and both Kargo ways

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
 )
 
 // e2eKargoWay promotes railyard's targets the way Kargo's built-in steps

@@ -10,7 +10,7 @@ import (
 
 	"github.com/railyard-gitops/railyard/freight"
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
 	"github.com/railyard-gitops/railyard/render"
 	"github.com/railyard-gitops/railyard/sparse"
 )

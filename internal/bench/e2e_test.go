@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/railyard-gitops/railyard/internal/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
 )
 
 // The e2e benchmark's railyard side on the small world, end to end: all

@@ -18,8 +18,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/railyard-gitops/railyard/freight"
-	"github.com/railyard-gitops/railyard/internal/demo"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/demo"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 func init() { benches["freight"] = runFreight }

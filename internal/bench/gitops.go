@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 func init() { benches["gitops"] = runGitops }
