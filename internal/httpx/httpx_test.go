@@ -1,0 +1,238 @@
+package httpx_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/httpx"
+	"github.com/railyard-gitops/railyard/internal/retry"
+)
+
+// authLog records the Authorization header of every request a server got.
+type authLog struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (a *authLog) handler(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a.mu.Lock()
+		a.seen = append(a.seen, r.Header.Get("Authorization"))
+		a.mu.Unlock()
+		next(w, r)
+	}
+}
+
+func (a *authLog) all() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.seen...)
+}
+
+func TestCredentialsOnlyToTheirOrigin(t *testing.T) {
+	t.Parallel()
+	var other authLog
+	// Same host (127.0.0.1), another port: another origin.
+	otherPort := httptest.NewServer(other.handler(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "other") }))
+	defer otherPort.Close()
+	var home authLog
+	srv := httptest.NewServer(home.handler(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/redirect":
+			http.Redirect(w, r, otherPort.URL+"/stolen", http.StatusFound)
+		case "/local":
+			http.Redirect(w, r, "/ok", http.StatusFound)
+		default:
+			io.WriteString(w, "ok")
+		}
+	}))
+	defer srv.Close()
+
+	var calls atomic.Int32
+	c, secrets, err := httpx.New(httpx.Config{
+		Origin: srv.URL,
+		Credentials: func(_ context.Context, host string) (httpx.Credentials, error) {
+			calls.Add(1)
+			assert.Equal(t, strings.TrimPrefix(srv.URL, "http://"), host)
+			return httpx.Credentials{Token: "rotating-token-" + string(rune('a'+calls.Load()))}, nil
+		},
+	})
+	require.NoError(t, err)
+	for _, p := range []string{"/ok", "/local", "/redirect"} {
+		resp, err := c.Get(srv.URL + p)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	// A request the caller sends straight to another origin with its own
+	// header set loses the header too.
+	req, _ := http.NewRequest(http.MethodGet, otherPort.URL+"/direct", nil)
+	req.Header.Set("Authorization", "Bearer smuggled")
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+
+	for _, h := range home.all() {
+		assert.True(t, strings.HasPrefix(h, "Bearer rotating-token-"), h)
+	}
+	assert.Len(t, home.all(), 4) // ok, local, ok after local, redirect
+	assert.Equal(t, []string{"", ""}, other.all(), "another port of the same host got credentials")
+	assert.EqualValues(t, 4, calls.Load(), "the provider is asked per request")
+	assert.NotContains(t, secrets.String("echo rotating-token-b"), "rotating-token-b")
+}
+
+func TestTrustedOriginKeepsHigherLayerHeader(t *testing.T) {
+	t.Parallel()
+	var tokens authLog
+	tokenSrv := httptest.NewServer(tokens.handler(func(w http.ResponseWriter, r *http.Request) {}))
+	defer tokenSrv.Close()
+	c, _, err := httpx.New(httpx.Config{Origin: "https://registry.example", Trusted: []string{tokenSrv.URL}})
+	require.NoError(t, err)
+	req, _ := http.NewRequest(http.MethodGet, tokenSrv.URL, nil)
+	req.SetBasicAuth("u", "p")
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, []string{"Basic dTpw"}, tokens.all())
+}
+
+func TestBasicAuthAndProviderErrors(t *testing.T) {
+	t.Parallel()
+	var home authLog
+	srv := httptest.NewServer(home.handler(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	c, secrets, err := httpx.New(httpx.Config{Origin: srv.URL, Credentials: httpx.Static(httpx.Credentials{Username: "u", Password: "pass-word"})})
+	require.NoError(t, err)
+	resp, err := c.Get(srv.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, []string{"Basic dTpwYXNzLXdvcmQ="}, home.all())
+	assert.Equal(t, "xxxxx xxxxx", secrets.String("pass-word dTpwYXNzLXdvcmQ="))
+
+	failing, _, err := httpx.New(httpx.Config{Origin: srv.URL, Credentials: func(context.Context, string) (httpx.Credentials, error) {
+		return httpx.Credentials{}, errors.New("vault down")
+	}})
+	require.NoError(t, err)
+	_, err = failing.Get(srv.URL)
+	var ce *httpx.CredentialsError
+	require.ErrorAs(t, err, &ce)
+}
+
+func TestRedirectPolicy(t *testing.T) {
+	t.Parallel()
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/again", http.StatusFound)
+	}))
+	defer loop.Close()
+	c, _, err := httpx.New(httpx.Config{MaxRedirects: 3})
+	require.NoError(t, err)
+	_, err = c.Get(loop.URL)
+	require.ErrorIs(t, err, httpx.ErrRedirect)
+
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, loop.URL, http.StatusFound)
+	}))
+	defer tlsSrv.Close()
+	c, _, err = httpx.New(httpx.Config{Client: tlsSrv.Client()})
+	require.NoError(t, err)
+	_, err = c.Get(tlsSrv.URL)
+	require.ErrorIs(t, err, httpx.ErrRedirect, "https to http downgrade")
+
+	_, _, err = httpx.New(httpx.Config{Origin: "ftp://x"})
+	require.Error(t, err)
+}
+
+func TestRetries(t *testing.T) {
+	t.Parallel()
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 2 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "finally")
+	}))
+	defer srv.Close()
+	policy := retry.Policy{Retries: 3, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond}
+	c, _, err := httpx.New(httpx.Config{Retry: policy})
+	require.NoError(t, err)
+	ctx, stats := httpx.WithStats(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	resp, err := c.Do(req)
+	require.NoError(t, err)
+	body, err := httpx.ReadAll(resp.Body, 100)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, "finally", string(body))
+	assert.EqualValues(t, 3, stats.Requests.Load())
+	assert.EqualValues(t, 7, stats.BytesReceived.Load())
+
+	// POST is not idempotent by default: sent once, the 503 returned.
+	n.Store(0)
+	resp, err = c.Post(srv.URL, "text/plain", strings.NewReader("x"))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.EqualValues(t, 1, n.Load())
+
+	// Retries spent: the last answer reaches the caller.
+	n.Store(-100)
+	resp, err = c.Get(srv.URL)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.EqualValues(t, -96, n.Load())
+
+	// A network error retried until spent is a RetryError.
+	dead := httptest.NewServer(http.NotFoundHandler())
+	dead.Close()
+	_, err = c.Get(dead.URL)
+	var re *httpx.RetryError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, 4, re.Attempts)
+}
+
+func TestReadAllAndLimitBody(t *testing.T) {
+	t.Parallel()
+	b, err := httpx.ReadAll(strings.NewReader("12345"), 5)
+	require.NoError(t, err)
+	assert.Equal(t, "12345", string(b))
+	_, err = httpx.ReadAll(strings.NewReader("123456"), 5)
+	var tl *httpx.TooLargeError
+	require.ErrorAs(t, err, &tl)
+	assert.EqualValues(t, 5, tl.Max)
+
+	got, err := io.ReadAll(httpx.LimitBody(io.NopCloser(strings.NewReader("12345")), 5))
+	require.NoError(t, err)
+	assert.Equal(t, "12345", string(got))
+	got, err = io.ReadAll(httpx.LimitBody(io.NopCloser(strings.NewReader("123456789")), 5))
+	require.ErrorAs(t, err, &tl)
+	assert.Equal(t, "12345", string(got))
+}
+
+func TestOriginOf(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://GitHub.com/org/repo.git": "https://github.com:443",
+		"http://h:8080/x":                 "http://h:8080",
+		"http://[::1]/x":                  "http://[::1]:80",
+	} {
+		got, err := httpx.OriginOf(in)
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+	}
+	_, err := httpx.OriginOf("https://u:secret@:bad")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "secret")
+}
