@@ -71,7 +71,7 @@
 // # Errors
 //
 // Invalid input is reported with errors wrapping the sentinels in errors.go
-// ([ErrInvalidCommitID], [ErrInvalidOption], [ErrRefused], ...), typed where
+// ([ErrInvalidCommitID], [ErrInvalid], [ErrRefused], ...), typed where
 // callers need fields ([CommitIDError], [MovedTagError], [RemoteError]).
 // Use errors.Is and errors.As. Network failures come as a [*RemoteError]
 // wrapping [ErrNotFound], [ErrBranchNotFound], [ErrUnauthorized] or

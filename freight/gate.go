@@ -69,7 +69,7 @@ func isPathElem(s string) bool {
 	return fs.ValidPath(s) && s != "." && !strings.ContainsAny(s, `/\:`)
 }
 
-// Check implements [Gate]. It returns an error wrapping [ErrInvalidOption]
+// Check implements [Gate]. It returns an error wrapping [ErrInvalid]
 // when Warehouse or Env is not a single path element or FS is nil.
 func (g LegacyGitflowGate) Check(ctx context.Context, f Freight) error {
 	if err := ctx.Err(); err != nil {
@@ -81,10 +81,10 @@ func (g LegacyGitflowGate) Check(ctx context.Context, f Freight) error {
 	}
 	if !isPathElem(g.Warehouse) || !isPathElem(g.Env) {
 		return fmt.Errorf("%w: legacy-gitflow: warehouse %q and env %q must be single path elements",
-			ErrInvalidOption, g.Warehouse, g.Env)
+			ErrInvalid, g.Warehouse, g.Env)
 	}
 	if g.FS == nil {
-		return fmt.Errorf("%w: legacy-gitflow: no FS", ErrInvalidOption)
+		return fmt.Errorf("%w: legacy-gitflow: no FS", ErrInvalid)
 	}
 	p := g.RecordPath(id)
 	file, err := g.FS.Open(p)

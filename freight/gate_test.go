@@ -43,10 +43,10 @@ func TestLegacyGitflowGate(t *testing.T) {
 		{"alias bomb", fstest.MapFS{dir + "git-" + sha1ID + ".yaml": {Data: []byte(bomb)}}, LegacyGitflowGate{Warehouse: "codeai", Env: "production"}, good, ErrRefused, "malformed"},
 		{"oversized", fstest.MapFS{dir + "git-" + sha1ID + ".yaml": {Data: []byte(strings.Repeat("#", maxGateFile+1))}}, LegacyGitflowGate{Warehouse: "codeai", Env: "production"}, good, ErrRefused, "exceeds"},
 		{"short commit id", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production"}, Freight{Commit: Commit{ID: "0123456"}}, ErrRefused, "not a full id"},
-		{"warehouse traversal", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "..", Env: "production"}, good, ErrInvalidOption, ""},
-		{"env with slash", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "a/b"}, good, ErrInvalidOption, ""},
-		{"empty env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai"}, good, ErrInvalidOption, ""},
-		{"dot env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "."}, good, ErrInvalidOption, ""},
+		{"warehouse traversal", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "..", Env: "production"}, good, ErrInvalid, ""},
+		{"env with slash", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "a/b"}, good, ErrInvalid, ""},
+		{"empty env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai"}, good, ErrInvalid, ""},
+		{"dot env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "."}, good, ErrInvalid, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,12 +87,12 @@ func TestLegacyGitflowGateErrors(t *testing.T) {
 }
 
 // Regression: a gate without FS panicked (nil interface) inside Discover,
-// taking the caller down, instead of returning ErrInvalidOption.
+// taking the caller down, instead of returning ErrInvalid.
 func TestLegacyGitflowGateWithoutFS(t *testing.T) {
 	t.Parallel()
 	g := LegacyGitflowGate{Warehouse: "w", Env: "e"}
 	var err error
 	require.NotPanics(t, func() { err = g.Check(context.Background(), Freight{Commit: Commit{ID: sha1ID}}) })
-	assert.ErrorIs(t, err, ErrInvalidOption)
+	assert.ErrorIs(t, err, ErrInvalid)
 	assert.NotErrorIs(t, err, ErrRefused)
 }

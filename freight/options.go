@@ -65,16 +65,16 @@ func newOptions(opts []Option) (*options, error) {
 		}
 	}
 	if o.bearer != "" && o.username != "" {
-		return nil, fmt.Errorf("%w: use either basic auth or a bearer token, not both", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: use either basic auth or a bearer token, not both", ErrInvalid)
 	}
 	if o.minBackoff > o.maxBackoff {
-		return nil, fmt.Errorf("%w: minimum backoff %s exceeds maximum %s", ErrInvalidOption, o.minBackoff, o.maxBackoff)
+		return nil, fmt.Errorf("%w: minimum backoff %s exceeds maximum %s", ErrInvalid, o.minBackoff, o.maxBackoff)
 	}
 	return o, nil
 }
 
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
 // WithLogger sends debug logs (one line per network round trip, with

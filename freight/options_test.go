@@ -82,6 +82,6 @@ func TestOptionsRejected(t *testing.T) {
 		"escaping include path": {WithIncludePaths("../x")},
 	} {
 		_, err := newOptions(opts)
-		assert.ErrorIs(t, err, ErrInvalidOption, name)
+		assert.ErrorIs(t, err, ErrInvalid, name)
 	}
 }

@@ -53,7 +53,7 @@ type ImageSource struct {
 // from [WithBasicAuth] or [WithBearerToken], [WithGitHubToken] (ghcr.io
 // only), [WithDockerConfig]; otherwise access is anonymous. Options:
 // [WithPageSize], credentials, [WithTransport], [WithRetries],
-// [WithLogger]. It returns an error wrapping [ErrInvalidOption] for an
+// [WithLogger]. It returns an error wrapping [ErrInvalid] for an
 // invalid reference or option. It does no network I/O, but WithDockerConfig
 // reads the Docker config here.
 func NewImageSource(repo string, opts ...Option) (*ImageSource, error) {

@@ -289,12 +289,12 @@ func TestNewImageSourceInvalid(t *testing.T) {
 	t.Parallel()
 	for _, repo := range []string{"", "ghcr.io/org/app:tag", "ghcr.io/org/app@sha256:" + strings.Repeat("a", 64), "UPPER/case", "a//b", "ghcr.io/org/app\x00"} {
 		_, err := NewImageSource(repo)
-		assert.ErrorIs(t, err, ErrInvalidOption, "%q", repo)
+		assert.ErrorIs(t, err, ErrInvalid, "%q", repo)
 	}
 	for _, opt := range []Option{WithPageSize(0), WithBasicAuth("", "x"), WithBearerToken(""), WithLimit(-1), WithRetries(-1, 0, 1), WithLogger(nil), WithTransport(nil), WithConcurrency(0), WithObjectFormat(ObjectFormat(5)), WithGates(nil)} {
 		_, err := NewImageSource("ghcr.io/org/app", opt)
-		assert.ErrorIs(t, err, ErrInvalidOption)
+		assert.ErrorIs(t, err, ErrInvalid)
 	}
 	_, err := NewImageSource("ghcr.io/org/app", WithBasicAuth("u", "p"), WithBearerToken("t"))
-	assert.ErrorIs(t, err, ErrInvalidOption)
+	assert.ErrorIs(t, err, ErrInvalid)
 }

@@ -207,7 +207,7 @@ func statusErr(code int, err error) error {
 // permanent reports errors no retry can heal.
 func permanent(err error) bool {
 	for _, target := range []error{ErrUnauthorized, ErrNotFound, ErrBranchNotFound, ErrRejected,
-		ErrInvalidOption, ErrUnavailable, context.Canceled, context.DeadlineExceeded} {
+		ErrInvalid, ErrUnavailable, context.Canceled, context.DeadlineExceeded} {
 		if errors.Is(err, target) {
 			return true
 		}

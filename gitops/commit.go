@@ -51,9 +51,8 @@ type Result struct {
 // Errors: *[BranchError] and *[PathError] for bad input, [ErrInvalidChange],
 // [ErrBaseNotFound], [ErrPathConflict] (a retry cannot help); a
 // *[ConflictError] when every attempt lost a race; errors matching
-// [ErrTransport] when the server kept failing (a later retry may help,
-// unless they also match [ErrAuth] or [ErrRepositoryNotFound]); ctx's
-// error.
+// [ErrUnavailable] when the server kept failing (a later retry may help);
+// [ErrUnauthorized] or [ErrRepositoryNotFound] (it cannot); ctx's error.
 func (r *Repo) Commit(ctx context.Context, c Change) (Result, error) {
 	if err := c.validate(r.opts.provenanceFile); err != nil {
 		return Result{}, err

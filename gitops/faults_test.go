@@ -129,8 +129,8 @@ func TestCommitPermanentFailures(t *testing.T) {
 		status int
 		want   error
 	}{
-		{http.StatusUnauthorized, gitops.ErrAuth},
-		{http.StatusForbidden, gitops.ErrAuth},
+		{http.StatusUnauthorized, gitops.ErrUnauthorized},
+		{http.StatusForbidden, gitops.ErrUnauthorized},
 		{http.StatusNotFound, gitops.ErrRepositoryNotFound},
 		{http.StatusBadRequest, nil},
 	} {

@@ -98,7 +98,7 @@ func TestCredentialsEchoedByServerAreRedacted(t *testing.T) {
 	logs := &logBuffer{}
 	repo := newRepo(t, echo.URL+"/gitops.git", gitops.WithBasicAuth("deployer", secret), gitops.WithLogger(logs.Logger()), gitops.WithMaxAttempts(2))
 	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
-	require.ErrorIs(t, err, gitops.ErrAuth)
+	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	basic := base64.StdEncoding.EncodeToString([]byte("deployer:" + secret))
 	for _, text := range []string{err.Error(), logs.String()} {
 		assert.Contains(t, text, "REDACTED", "the echo reached the text")
@@ -123,7 +123,7 @@ func TestTokenAsURLUserIsRedacted(t *testing.T) {
 	url := strings.Replace(echo.URL, "http://", "http://"+secret+"@", 1) + "/gitops.git"
 	repo := newRepo(t, url, gitops.WithLogger(logs.Logger()), gitops.WithMaxAttempts(2))
 	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
-	require.ErrorIs(t, err, gitops.ErrAuth)
+	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	basic := base64.StdEncoding.EncodeToString([]byte(secret + ":"))
 	for _, text := range []string{err.Error(), logs.String()} {
 		assert.Contains(t, text, "REDACTED", "the echo reached the text")

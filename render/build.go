@@ -46,7 +46,7 @@ var kustomizeSlot = make(chan struct{}, 1)
 // never touches the network or the disk, and reads nothing of a mount that
 // no kustomization refers to.
 //
-// Build fails with ErrInvalidOption, ErrInvalidMount, ErrInvalidWrapper or
+// Build fails with ErrInvalid, ErrInvalidMount, ErrInvalidWrapper or
 // ErrInvalidImage for bad arguments, ErrHelmRefused for Helm charts,
 // ErrKustomize when kustomize rejects the input (a FileError naming the
 // wrapper), ErrPanic when kustomize panics, ErrRead (wrapping the FS's

@@ -164,7 +164,7 @@ func TestBuildMonorepoComponent(t *testing.T) {
 // sentinels lists every error Build may wrap.
 var sentinels = []error{ErrInvalidMount, ErrInvalidWrapper, ErrInvalidImage, ErrRemote, ErrAbsolutePath,
 	ErrEscape, ErrSymlink, ErrNotFound, ErrInvalidKustomization, ErrInvalidYAML, ErrAliasBomb, ErrTooLarge,
-	ErrDuplicateObject, ErrHelmRefused, ErrKustomize, ErrPanic, ErrInvalidOption, ErrRead}
+	ErrDuplicateObject, ErrHelmRefused, ErrKustomize, ErrPanic, ErrInvalid, ErrRead}
 
 // FuzzBuildTemplate: whatever the deploy template holds, Build returns
 // objects or an error wrapping one of the sentinels, and never a panic.

@@ -61,8 +61,8 @@ var (
 	// ErrInvalidDeployment reports a deployment.yaml with a missing, unknown
 	// or malformed field.
 	ErrInvalidDeployment = errors.New("invalid deployment")
-	// ErrInvalidOption reports an Option given an unusable value.
-	ErrInvalidOption = errors.New("invalid option")
+	// ErrInvalid reports an Option given an unusable value.
+	ErrInvalid = errors.New("invalid option")
 )
 
 // FileError is an error about one input file or directory. Path is slash

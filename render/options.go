@@ -48,7 +48,7 @@ func newOptions(opts []Option) (*options, error) {
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) error {
 		if l == nil {
-			return fmt.Errorf("%w: nil logger", ErrInvalidOption)
+			return fmt.Errorf("%w: nil logger", ErrInvalid)
 		}
 		o.logger = l
 		return nil
@@ -62,7 +62,7 @@ func WithLogger(l *slog.Logger) Option {
 func WithMaxInputBytes(n int64) Option {
 	return optionFunc(func(o *options) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: max input bytes %d", ErrInvalidOption, n)
+			return fmt.Errorf("%w: max input bytes %d", ErrInvalid, n)
 		}
 		o.maxInputBytes = n
 		return nil
@@ -78,6 +78,6 @@ func WithFileNaming(n FileNaming) Option {
 			o.naming = n
 			return nil
 		}
-		return fmt.Errorf("%w: file naming %d", ErrInvalidOption, n)
+		return fmt.Errorf("%w: file naming %d", ErrInvalid, n)
 	})
 }

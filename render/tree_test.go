@@ -370,9 +370,9 @@ func TestBuildArguments(t *testing.T) {
 		{"dir in a mount", []Mount{{At: "app", FS: app}}, func(w *Wrapper) { w.Dir = "app/w" }, nil, ErrInvalidWrapper},
 		{"escaping template", []Mount{{At: "app", FS: app}}, func(w *Wrapper) { w.Template = "../t.yaml" }, nil, ErrInvalidWrapper},
 		{"bad namespace", []Mount{{At: "app", FS: app}}, func(w *Wrapper) { w.Namespace = "Prod_1" }, nil, ErrInvalidWrapper},
-		{"nil logger", []Mount{{At: "app", FS: app}}, nil, []Option{WithLogger(nil)}, ErrInvalidOption},
-		{"zero budget", []Mount{{At: "app", FS: app}}, nil, []Option{WithMaxInputBytes(0)}, ErrInvalidOption},
-		{"unknown naming", []Mount{{At: "app", FS: app}}, nil, []Option{WithFileNaming(FileNaming(7))}, ErrInvalidOption},
+		{"nil logger", []Mount{{At: "app", FS: app}}, nil, []Option{WithLogger(nil)}, ErrInvalid},
+		{"zero budget", []Mount{{At: "app", FS: app}}, nil, []Option{WithMaxInputBytes(0)}, ErrInvalid},
+		{"unknown naming", []Mount{{At: "app", FS: app}}, nil, []Option{WithFileNaming(FileNaming(7))}, ErrInvalid},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
