@@ -51,8 +51,10 @@ func TestProposeAndWaitForMerge(t *testing.T) {
 	change := gitops.Change{Dir: "deploy", Files: map[string][]byte{"a.yaml": []byte("a")}, Message: "Promote",
 		Provenance: &gitops.Provenance{FreightID: "f00d"}}
 
-	pr, err := repo.Propose(ctx, change, "stage/production", prs)
+	p, err := repo.Propose(ctx, change, "stage/production", prs)
 	require.NoError(t, err)
+	assert.True(t, p.Opened)
+	pr := p.PullRequest
 	assert.Equal(t, 1, pr.Number)
 	assert.Equal(t, "railyard/stage/production/f00d", pr.Head)
 	assert.Equal(t, "stage/production", pr.Base)
@@ -61,8 +63,9 @@ func TestProposeAndWaitForMerge(t *testing.T) {
 	assert.Contains(t, pr.URL, "/pull/1")
 
 	change.Summary = "Deployment/web changed"
-	again, err := repo.Propose(ctx, change, "stage/production", prs)
+	reused, err := repo.Propose(ctx, change, "stage/production", prs)
 	require.NoError(t, err)
+	again := reused.PullRequest
 	assert.Equal(t, 1, again.Number)
 	assert.Contains(t, again.Body, "Deployment/web changed")
 	assert.Equal(t, 1, fake.count("POST /repos/org/gitops/pulls"))
