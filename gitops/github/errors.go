@@ -21,7 +21,8 @@ const maxMessage = 256
 // Error is a refusal from the GitHub API, after the retries for transient
 // statuses were spent. It matches the [gitops] sentinel for its status:
 // [gitops.ErrUnauthorized] (401, 403), [gitops.ErrNotFound] (404, 410),
-// [gitops.ErrUnavailable] (408, 429, 5xx and rate limits; retryable) and
+// [gitops.ErrUnavailable] (408, 429, 5xx, rate limits and statuses no
+// call expects, such as an unfollowed redirect; retryable) and
 // [gitops.ErrInvalid] (other 4xx, such as 422 "Validation Failed"). It is
 // immutable and safe for concurrent use.
 type Error struct {
@@ -43,12 +44,13 @@ func (e *Error) Error() string {
 func (e *Error) Is(target error) bool { return target == e.sentinel() }
 
 // Retryable reports whether a later call may succeed: true for 408, 429,
-// 5xx and rate limits.
+// 5xx, rate limits and unexpected statuses.
 func (e *Error) Retryable() bool { return e.sentinel() == gitops.ErrUnavailable }
 
 func (e *Error) sentinel() error {
 	switch {
-	case e.rateLimit, e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusTooManyRequests, e.StatusCode >= 500:
+	case e.rateLimit, e.StatusCode == http.StatusRequestTimeout, e.StatusCode == http.StatusTooManyRequests,
+		e.StatusCode >= 500, e.StatusCode < 400:
 		return gitops.ErrUnavailable
 	case e.StatusCode == http.StatusUnauthorized, e.StatusCode == http.StatusForbidden:
 		return gitops.ErrUnauthorized
