@@ -37,7 +37,7 @@ func realPlan(monorepo, gitopsURL, image, forge, forgeURL, forgeRepo string) (pl
 	var err error
 	switch forge {
 	case "github":
-		opts := []github.Option{github.WithToken(os.Getenv("GITHUB_TOKEN"))}
+		opts := []github.Option{github.WithBearerToken(os.Getenv("GITHUB_TOKEN"))}
 		if forgeURL != "" {
 			opts = append(opts, github.WithBaseURL(forgeURL))
 		}
@@ -46,7 +46,7 @@ func realPlan(monorepo, gitopsURL, image, forge, forgeURL, forgeRepo string) (pl
 		if forgeURL == "" {
 			return plan{}, errors.New("-forge gitea needs -forge-url")
 		}
-		p.Forge, err = gitea.New(forgeURL, owner, name, gitea.WithToken(os.Getenv("GITEA_TOKEN")))
+		p.Forge, err = gitea.New(forgeURL, owner, name, gitea.WithBearerToken(os.Getenv("GITEA_TOKEN")))
 	default:
 		return plan{}, fmt.Errorf("-forge %q: want github or gitea", forge)
 	}

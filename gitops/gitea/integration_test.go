@@ -38,7 +38,7 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, seed.Changed)
 
-	prs, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithToken(srv.Token))
+	prs, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithBearerToken(srv.Token))
 	require.NoError(t, err)
 	dir := "apps/web/deployments/production/deploy"
 	change := func(replicas int, freight string) gitops.Change {
@@ -97,7 +97,7 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 	_, err = prs.FindOpen(ctx, "railyard/stage/production/f2", "stage/production")
 	assert.ErrorIs(t, err, gitops.ErrNotFound, "a closed PR is not reused")
 
-	bad, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithToken("wrong-"+srv.Token))
+	bad, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithBearerToken("wrong-"+srv.Token))
 	require.NoError(t, err)
 	_, err = bad.Get(ctx, pr.Number)
 	var ge *gitea.Error
