@@ -24,15 +24,16 @@ func realPlan(monorepo, gitopsURL, image, forge, forgeURL, forgeRepo string) (pl
 		return plan{}, fmt.Errorf("-forge-repo %q: want owner/name", forgeRepo)
 	}
 	p := plan{
-		MonorepoURL: monorepo,
-		GitOpsURL:   gitopsURL,
-		ImageRepo:   image,
-		Stages:      []string{"staging", "test", "levelbuilder", "production"},
-		Review:      "production",
-		Transport:   http.DefaultTransport,
-		GitUser:     cmp.Or(os.Getenv("GIT_USER"), "x-access-token"),
-		GitToken:    os.Getenv("GIT_TOKEN"),
-		freight:     []freight.Option{freight.WithGitHubTokenFromEnv(), freight.WithDockerConfig()},
+		MonorepoURL:  monorepo,
+		GitOpsURL:    gitopsURL,
+		ImageRepo:    image,
+		Stages:       []string{"staging", "test", "levelbuilder", "production"},
+		Review:       "production",
+		Transport:    http.DefaultTransport,
+		GitUser:      cmp.Or(os.Getenv("GIT_USER"), "x-access-token"),
+		GitToken:     os.Getenv("GIT_TOKEN"),
+		gitFreight:   []freight.Option{freight.WithGitHubTokenFromEnv()},
+		imageFreight: []freight.Option{freight.WithGitHubTokenFromEnv(), freight.WithDockerConfig()},
 	}
 	var err error
 	switch forge {

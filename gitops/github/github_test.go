@@ -187,7 +187,10 @@ func TestEchoedCredentialsAreRedacted(t *testing.T) {
 		func() error { _, err := prs.Get(ctx, 1); return err },
 		func() error { _, err := prs.FindOpen(ctx, "h", "b"); return err },
 		func() error { _, err := prs.UpdateBody(ctx, 1, "b"); return err },
-		func() error { _, err := prs.Create(ctx, gitops.NewPullRequest{Title: "t", Head: "h", Base: "b"}); return err },
+		func() error {
+			_, err := prs.Create(ctx, gitops.NewPullRequest{Title: "t", Head: "h", Base: "b"})
+			return err
+		},
 	} {
 		err := call()
 		require.ErrorIs(t, err, gitops.ErrUnauthorized)

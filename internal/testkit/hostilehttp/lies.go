@@ -210,14 +210,18 @@ func streamTags(w http.ResponseWriter, announce bool, size int64) {
 	if _, err := io.WriteString(w, head); err != nil {
 		return
 	}
-	var b strings.Builder
+	buf := make([]byte, 0, 64<<10+per)
 	for i := int64(1); i <= n; i++ {
-		fmt.Fprintf(&b, `"t%09d",`, i)
-		if b.Len() >= 64<<10 || i == n {
-			if _, err := io.WriteString(w, b.String()); err != nil {
+		buf = append(buf, '"', 't')
+		for d := int64(100_000_000); d > 0; d /= 10 { // nine digits
+			buf = append(buf, byte('0'+i/d%10))
+		}
+		buf = append(buf, '"', ',')
+		if len(buf) >= 64<<10 || i == n {
+			if _, err := w.Write(buf); err != nil {
 				return
 			}
-			b.Reset()
+			buf = buf[:0]
 		}
 	}
 	_, _ = io.WriteString(w, tail)
