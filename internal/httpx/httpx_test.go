@@ -330,3 +330,52 @@ func TestHigherLayerCredentialsAreRedacted(t *testing.T) {
 	assert.NotContains(t, out, "basic-pass-5678")
 	assert.NotContains(t, out, "cm9ib3Q6YmFzaWMtcGFzcy01Njc4")
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// FuzzAuthorizationRedacted: whatever Authorization header a higher layer
+// sets on a request to the origin, the client's redaction set masks its
+// credential afterwards (so a server echoing it cannot leak it), and the
+// header reaches no other origin.
+func FuzzAuthorizationRedacted(f *testing.F) {
+	f.Add("Bearer", "tok-1234")
+	f.Add("Basic", "dTpwYXNzLXdvcmQ=")
+	f.Add("token", "ghs_abc")
+	f.Add("", "weird")
+	f.Fuzz(func(t *testing.T, scheme, cred string) {
+		h := strings.TrimSpace(scheme + " " + cred)
+		if len(strings.TrimSpace(cred)) < 4 || strings.ContainsAny(h, "\r\n\x00") {
+			return
+		}
+		var got []string
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			got = append(got, r.URL.Host+"="+r.Header.Get("Authorization"))
+			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+		})
+		c, secrets, err := httpx.New(httpx.Config{Client: &http.Client{Transport: base}, Origin: "https://home.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{"https://home.example/x", "https://home.example:444/x"} {
+			req, err := http.NewRequest(http.MethodGet, u, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", h)
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		if len(got) != 2 || got[1] != "home.example:444=" {
+			t.Fatalf("requests %q", got)
+		}
+		masked := secrets.String("echo: " + req(got[0]))
+		if c := strings.TrimSpace(cred); strings.Contains(masked, c) {
+			t.Fatalf("header %q: %q stays in %q", h, c, masked)
+		}
+	})
+}
+
+func req(s string) string { _, v, _ := strings.Cut(s, "="); return v }
