@@ -286,3 +286,23 @@ func TestRegistryMemory(t *testing.T) {
 		})
 	})
 }
+
+// A registry whose tag listing redirects in a loop costs at most 10
+// redirects (go-containerregistry's own redirect policy has no bound; the
+// transport's does) and an error matching ErrUnsafeContent.
+func TestRegistryRedirectLoop(t *testing.T) {
+	t.Parallel()
+	srv := hostilehttp.New(t, nil)
+	srv.SetHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2/" {
+			return
+		}
+		http.Redirect(w, r, r.URL.Path+"?again", http.StatusFound)
+	}))
+	src, err := NewImageSource(repoOn(srv), fastRetries)
+	require.NoError(t, err)
+	_, err = src.Tags(hostContext(t))
+	require.ErrorIs(t, err, ErrUnsafeContent)
+	assert.False(t, IsRetryable(err))
+	assert.Equal(t, 12, srv.Count(), "the ping, the request and 10 redirects")
+}

@@ -182,3 +182,18 @@ func TestHugeAnswerMemory(t *testing.T) {
 		require.ErrorIs(t, err, gitops.ErrLimitExceeded)
 	})
 }
+
+// A redirect loop costs at most 10 redirects and an error matching
+// ErrUnsafeContent, which no retry heals.
+func TestRedirectLoop(t *testing.T) {
+	t.Parallel()
+	srv := hostilehttp.New(t, nil)
+	srv.SetHandler(hostilehttp.Redirect(srv.URL+"/again", http.StatusFound))
+	prs, err := gitea.New(srv.URL, "org", "gitops", gitea.WithBearerToken(secretToken), fast())
+	require.NoError(t, err)
+	_, err = prs.Get(testContext(t), 1)
+	require.ErrorIs(t, err, gitops.ErrUnsafeContent)
+	assert.False(t, gitops.IsRetryable(err))
+	assert.NotContains(t, err.Error(), secretToken)
+	assert.Equal(t, 11, srv.Count(), "the request and 10 redirects")
+}

@@ -167,3 +167,18 @@ func TestHugeAnswerMemory(t *testing.T) {
 		require.ErrorIs(t, err, gitops.ErrLimitExceeded)
 	})
 }
+
+// A redirect loop costs at most 10 redirects and an error matching
+// ErrUnsafeContent, which no retry heals.
+func TestRedirectLoop(t *testing.T) {
+	t.Parallel()
+	srv := hostilehttp.New(t, nil)
+	srv.SetHandler(hostilehttp.Redirect(srv.URL+"/again", http.StatusFound))
+	prs, err := github.New("org", "gitops", github.WithBaseURL(srv.URL+"/"), github.WithBearerToken(token), fastRetry())
+	require.NoError(t, err)
+	_, err = prs.Get(testContext(t), 1)
+	require.ErrorIs(t, err, gitops.ErrUnsafeContent)
+	assert.False(t, gitops.IsRetryable(err))
+	assert.NotContains(t, err.Error(), token)
+	assert.Equal(t, 11, srv.Count(), "the request and 10 redirects")
+}
