@@ -3,8 +3,10 @@ package freight
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -305,4 +307,75 @@ func TestRegistryRedirectLoop(t *testing.T) {
 	require.ErrorIs(t, err, ErrUnsafeContent)
 	assert.False(t, IsRetryable(err))
 	assert.Equal(t, 12, srv.Count(), "the ping, the request and 10 redirects")
+}
+
+// rotatingRegistry is a token-auth registry whose token service accepts
+// only the current password and whose tokens die when the password
+// rotates, as a GHCR token exchanged from an hour-long GitHub App
+// installation token does.
+type rotatingRegistry struct {
+	mu       sync.Mutex
+	password string
+	token    string
+	issued   int
+}
+
+func (g *rotatingRegistry) rotate(password string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.password, g.token = password, ""
+}
+
+func (g *rotatingRegistry) handler(realm func() string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if r.URL.Path == "/token" {
+			if u, p, ok := r.BasicAuth(); !ok || u != regUser || p != g.password {
+				w.WriteHeader(http.StatusUnauthorized)
+				return
+			}
+			g.issued++
+			g.token = fmt.Sprintf("registry-token-%d", g.issued)
+			_, _ = fmt.Fprintf(w, `{"token":%q}`, g.token)
+			return
+		}
+		if g.token == "" || r.Header.Get("Authorization") != "Bearer "+g.token {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm()+`",service="r",scope="repository:app:pull"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		_, _ = fmt.Fprint(w, `{"name":"app","tags":["a"]}`)
+	})
+}
+
+// A long-lived ImageSource keeps working when its credentials rotate: the
+// provider is asked again when the registry refuses the old token.
+func TestRegistryCredentialsRotate(t *testing.T) {
+	t.Parallel()
+	reg := &rotatingRegistry{password: "installation-token-1"}
+	srv := hostilehttp.New(t, nil)
+	srv.SetHandler(reg.handler(func() string { return srv.URL + "/token" }))
+	var asked []string
+	src, err := NewImageSource(repoOn(srv), fastRetries, WithCredentials(func(_ context.Context, host string) (Credentials, error) {
+		reg.mu.Lock()
+		defer reg.mu.Unlock()
+		asked = append(asked, host)
+		return Credentials{Username: regUser, Password: reg.password}, nil
+	}))
+	require.NoError(t, err)
+	tags, err := src.Tags(hostContext(t))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a"}, tags)
+	reg.rotate("installation-token-2")
+	tags, err = src.Tags(hostContext(t))
+	require.NoError(t, err, "the renewed credentials are used")
+	assert.Equal(t, []string{"a"}, tags)
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	require.GreaterOrEqual(t, len(asked), 2, "asked again for the new token")
+	for _, host := range asked {
+		assert.Equal(t, srv.Host, host, "asked with the registry's host")
+	}
+	assert.Equal(t, 2, reg.issued, "one token per password")
 }
