@@ -111,7 +111,7 @@ type Warehouse struct {
 // [ErrInvalid] for an invalid name, nil or duplicate sources, or a
 // rejected option.
 func NewWarehouse(name string, git *GitSource, images []*ImageSource, opts ...Option) (*Warehouse, error) {
-	o, err := newOptions(opts)
+	o, err := newOptionsFor(forWarehouse, opts)
 	if err != nil {
 		return nil, err
 	}

@@ -68,13 +68,14 @@ type plan struct {
 	Stages      []string
 	Review      string // the stage promoted through a pull request
 
-	Forge     gitops.PullRequests
-	Approve   func(ctx context.Context, pr *gitops.PullRequest) // the demo's reviewer; nil for real forges
-	Wait      time.Duration                                     // how long to wait for the merge; 0: do not wait
-	Transport http.RoundTripper
-	GitUser   string // with GitToken: HTTP basic auth for both repositories
-	GitToken  string
-	freight   []freight.Option
+	Forge        gitops.PullRequests
+	Approve      func(ctx context.Context, pr *gitops.PullRequest) // the demo's reviewer; nil for real forges
+	Wait         time.Duration                                     // how long to wait for the merge; 0: do not wait
+	Transport    http.RoundTripper
+	GitUser      string // with GitToken: HTTP basic auth for both repositories
+	GitToken     string
+	gitFreight   []freight.Option // options of the monorepo's GitSource
+	imageFreight []freight.Option // options of the ImageSource
 }
 
 func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -130,7 +131,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 
 	// 1. Freight: the commits and images that pair exactly on git-<sha>.
 	fmt.Fprintln(progress, "discovering freight ...")
-	gitOpts := append([]freight.Option{freight.WithLimit(p.Window), freight.WithTransport(p.Transport)}, p.freight...)
+	gitOpts := append([]freight.Option{freight.WithLimit(p.Window), freight.WithHTTPClient(client)}, p.gitFreight...)
 	if p.GitToken != "" {
 		gitOpts = append(gitOpts, freight.WithBasicAuth(p.GitUser, p.GitToken))
 	}
@@ -138,7 +139,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
-	images, err := freight.NewImageSource(p.ImageRepo, append([]freight.Option{freight.WithTransport(p.Transport)}, p.freight...)...)
+	images, err := freight.NewImageSource(p.ImageRepo, append([]freight.Option{freight.WithHTTPClient(client)}, p.imageFreight...)...)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,7 @@ func newStandIn(token, gitDir string) *standIn {
 		reply(w, http.StatusOK, pr)
 	})
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "token "+token {
+		if r.Header.Get("Authorization") != "Bearer "+token {
 			reply(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
 			return
 		}
@@ -142,8 +142,8 @@ func ExamplePullRequests() {
 	defer api.srv.Close()
 
 	prs, err := gitea.New(api.srv.URL+"/", "org", "gitops", // the stand-in's URL; e.g. https://gitea.example.com/
-		gitea.WithToken("example-token"),
-		gitea.WithRetry(3, 10*time.Millisecond, 100*time.Millisecond),
+		gitea.WithBearerToken("example-token"),
+		gitea.WithRetries(3, 10*time.Millisecond, 100*time.Millisecond),
 	)
 	if err != nil {
 		log.Fatal(err)
@@ -210,7 +210,7 @@ func Example_propose() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	prs, err := gitea.New(api.srv.URL+"/", "org", "gitops", gitea.WithToken("example-token"))
+	prs, err := gitea.New(api.srv.URL+"/", "org", "gitops", gitea.WithBearerToken("example-token"))
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 	repo, err := gitops.NewRepo(cloneURL, gitops.WithToken(srv.Token), gitops.WithCreateTarget(true))
 	require.NoError(t, err)
 
-	prs, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithToken(srv.Token))
+	prs, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithBearerToken(srv.Token))
 	require.NoError(t, err)
 	dir := "apps/web/deployments/production/deploy"
 	change := func(replicas int, freight string) gitops.Change {
@@ -102,7 +102,7 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 	_, err = prs.FindOpen(ctx, "railyard/stage/production/f2", "stage/production")
 	assert.ErrorIs(t, err, gitops.ErrNotFound, "a closed PR is not reused")
 
-	bad, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithToken("wrong-"+srv.Token))
+	bad, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithBearerToken("wrong-"+srv.Token))
 	require.NoError(t, err)
 	_, err = bad.Get(ctx, pr.Number)
 	var ge *gitea.Error

@@ -27,11 +27,11 @@ func e2eRailyardWay(ctx context.Context, e *e2eEnv) ([]e2eTarget, error) {
 	client := &http.Client{Transport: transport}
 	var found *freight.Discovery
 	err := e.phases.time("discover", func() error {
-		commits, err := freight.NewGitSource(demo.PublicMonorepoURL, w.Branch, freight.WithLimit(100), freight.WithTransport(transport))
+		commits, err := freight.NewGitSource(demo.PublicMonorepoURL, w.Branch, freight.WithLimit(100), freight.WithHTTPClient(&http.Client{Transport: transport}))
 		if err != nil {
 			return err
 		}
-		images, err := freight.NewImageSource(demo.PublicImageRepo, freight.WithTransport(transport))
+		images, err := freight.NewImageSource(demo.PublicImageRepo, freight.WithHTTPClient(&http.Client{Transport: transport}))
 		if err != nil {
 			return err
 		}
