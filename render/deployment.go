@@ -56,7 +56,7 @@ func loadDeployment(fsys fs.FS, name string) (Deployment, error) {
 		return Deployment{}, fmt.Errorf("%w: not a clean relative path", ErrNotFound)
 	}
 	budget := int64(maxDeploymentBytes)
-	data, err := readLimited(fsys, name, &budget)
+	data, err := readLimited(fsys, name, &budget, "fixed: 64 KiB")
 	if errors.Is(err, fs.ErrNotExist) {
 		return Deployment{}, fmt.Errorf("%w: %v", ErrNotFound, err)
 	}
