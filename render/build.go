@@ -115,6 +115,9 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 	done := make(chan outcome, 1)
 	go func() {
 		defer unlock()
+		if testHookKustomize != nil {
+			testHookKustomize()
+		}
 		r, err := runKustomize(t.mem, w.Dir, t.openapi)
 		done <- outcome{r, err}
 	}()
@@ -137,6 +140,10 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 	r.files = fileNames(r.objects, o.naming)
 	return r, nil
 }
+
+// testHookKustomize, when set by a test, runs in the kustomize phase,
+// holding the lock, before kustomize.
+var testHookKustomize func()
 
 // lock takes the kustomize lock (the package's, or WithLocker's) unless
 // ctx ends first, and returns its unlock.

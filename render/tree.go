@@ -121,7 +121,7 @@ type dirState struct {
 func newAssembler(mounts []mount, o *options, done func() error) *assembler {
 	return &assembler{
 		mounts:    mounts,
-		mem:       filesys.MakeFsInMemory(),
+		mem:       newTreeFS(),
 		remaining: o.maxInputBytes,
 		logger:    o.logger,
 		dirs:      map[string]*dirState{},
