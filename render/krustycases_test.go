@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -43,11 +44,30 @@ type krustyCase struct {
 // cache, and its version.
 func krustyModuleDir(t testing.TB) (dir, version string) {
 	t.Helper()
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}\t{{.Version}}", "sigs.k8s.io/kustomize/api").Output()
-	require.NoError(t, err, "go list -m sigs.k8s.io/kustomize/api")
-	dir, version, ok := strings.Cut(strings.TrimSpace(string(out)), "\t")
-	require.True(t, ok && dir != "", "go list -m sigs.k8s.io/kustomize/api: %q", out)
-	return dir, version
+	kustomizeModule.once.Do(func() {
+		out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}\t{{.Version}}{{with .Replace}}\t{{.Dir}}\t{{.Version}}{{end}}", "sigs.k8s.io/kustomize/api").Output()
+		if err != nil {
+			kustomizeModule.err = fmt.Errorf("go list -m sigs.k8s.io/kustomize/api: %w", err)
+			return
+		}
+		f := strings.Split(strings.TrimSpace(string(out)), "\t")
+		if len(f) == 4 { // replaced
+			f = f[2:]
+		}
+		if len(f) != 2 || f[0] == "" {
+			kustomizeModule.err = fmt.Errorf("go list -m sigs.k8s.io/kustomize/api: %q", out)
+			return
+		}
+		kustomizeModule.dir, kustomizeModule.version = f[0], f[1]
+	})
+	require.NoError(t, kustomizeModule.err)
+	return kustomizeModule.dir, kustomizeModule.version
+}
+
+var kustomizeModule struct {
+	once         sync.Once
+	dir, version string
+	err          error
 }
 
 // extractKrustyCases reads every *_test.go file of dir (kustomize's
