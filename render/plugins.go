@@ -7,6 +7,9 @@ import (
 	"io"
 	"strings"
 
+	"github.com/railyard-gitops/railyard/internal/redact"
+
+	"sigs.k8s.io/kustomize/api/resource"
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
@@ -61,45 +64,50 @@ type pluginConfig struct {
 	doc  *yaml.Node // a mapping
 }
 
+// inlineFactory parses inline entries as kustomize does. Its
+// RNodesFromBytes only uses kyaml (no OpenAPI schema, no global state),
+// so it is safe outside the kustomize lock.
+var inlineFactory = resource.NewFactory(nil)
+
 // parseInline reports whether kustomize reads entry, an item of
 // generators, transformers, validators or patchesStrategicMerge, as inline
 // YAML objects rather than a path, and returns the objects. kustomize
-// decides by parsing it: it is inline when it is well-formed YAML whose
-// every non-empty document is a mapping with a kind and a metadata.name
-// (a path such as "patch.yaml" is a string, not a mapping).
+// decides by parsing it into a ResMap: it is inline when it is
+// well-formed YAML whose every non-empty document is an object with a
+// kind and a name (lists expanded) and no two objects share an id (a
+// path such as "patch.yaml" is a string, not an object).
 func parseInline(entry string) ([]*yaml.Node, bool) {
-	dec := yaml.NewDecoder(strings.NewReader(entry))
-	var docs []*yaml.Node
-	for {
-		doc := new(yaml.Node)
-		err := dec.Decode(doc)
-		if errors.Is(err, io.EOF) {
-			return docs, true
-		}
-		if err != nil {
-			return nil, false
-		}
-		if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-			doc = doc.Content[0]
-		}
-		if isNull(doc) {
-			continue
-		}
-		if doc.Kind != yaml.MappingNode {
-			return nil, false
-		}
-		if kind, ok := stringField(doc, "kind"); !ok || kind == "" {
-			return nil, false
-		}
-		meta := field(doc, "metadata")
-		if meta == nil || meta.Kind != yaml.MappingNode {
-			return nil, false
-		}
-		if name, ok := stringField(meta, "name"); !ok || name == "" {
-			return nil, false
-		}
-		docs = append(docs, doc)
+	nodes, err := inlineFactory.RNodesFromBytes([]byte(entry))
+	if err != nil {
+		return nil, false
 	}
+	docs := make([]*yaml.Node, 0, len(nodes))
+	seen := map[resID]bool{}
+	for _, n := range nodes {
+		ns := n.GetNamespace()
+		if ns == "" {
+			ns = "default"
+		}
+		id := resID{APIVersion: n.GetApiVersion(), Kind: n.GetKind(), Namespace: ns, Name: n.GetName()}
+		if seen[id] {
+			return nil, false // kustomize's ResMap refuses the second
+		}
+		seen[id] = true
+		docs = append(docs, n.YNode())
+	}
+	return docs, true
+}
+
+// inlineEntry is parseInline, refusing an entry that would also be a
+// remote reference: where Build's notion of inline and kustomize's could
+// differ (objects kustomize finds duplicate only by knowing which kinds
+// are cluster-scoped), kustomize would load the entry as a reference.
+func inlineEntry(entry string) ([]*yaml.Node, bool, error) {
+	docs, inline := parseInline(entry)
+	if inline && (isRemoteFile(entry) || isGitRepoSpec(entry)) {
+		return nil, false, fmt.Errorf("%w: an inline entry that is also a remote reference: %q", ErrRemote, redact.URLs(entry))
+	}
+	return docs, inline, nil
 }
 
 // isNull reports whether n is an empty document or a null scalar.
@@ -205,7 +213,11 @@ func configFiles(c pluginConfig) ([]configRef, error) {
 		str(c.doc, "targetFilePath")
 	case "PatchStrategicMergeTransformer":
 		for _, p := range strs("paths") {
-			if _, inline := parseInline(p); !inline {
+			_, inline, err := inlineEntry(p)
+			if err != nil {
+				return nil, &FileError{Path: c.file, Err: err}
+			}
+			if !inline {
 				refs = append(refs, configRef{ref: p, yamlFile: true})
 			}
 		}

@@ -71,7 +71,7 @@ type tripwire struct {
 
 // setTripwire installs a tripwire for the rest of t, which must not be
 // parallel: it replaces http.DefaultTransport and PATH.
-func setTripwire(t *testing.T) *tripwire {
+func setTripwire(t testing.TB) *tripwire {
 	tw := &tripwire{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tw.mu.Lock()
@@ -110,6 +110,9 @@ func setTripwire(t *testing.T) *tripwire {
 	tw.gitRan = filepath.Join(bin, "git-ran")
 	require.NoError(t, os.WriteFile(filepath.Join(bin, "git"), []byte("#!/bin/sh\necho \"$@\" >> "+tw.gitRan+"\nexit 1\n"), 0o755))
 	t.Setenv("PATH", bin)
+	// kustomize makes a directory on the disk for each clone it tries
+	// and, building from memory, does not remove it on failure.
+	t.Setenv("TMPDIR", t.TempDir())
 	return tw
 }
 

@@ -166,7 +166,11 @@ func (a *assembler) patches(dir, from string, k *types.Kustomization) (growth, e
 	// patchesStrategicMerge: each entry inline YAML (tried first) or a
 	// file; each patch reaches the object it names.
 	for _, entry := range k.PatchesStrategicMerge {
-		if _, inline := parseInline(string(entry)); inline {
+		_, inline, err := inlineEntry(string(entry))
+		if err != nil {
+			return growth{}, &FileError{Path: from, Err: err}
+		}
+		if inline {
 			g.fixed += int64(len(entry))
 			continue
 		}
@@ -277,7 +281,11 @@ func metadataGrowth(k *types.Kustomization) int64 {
 // transformers or validators, relative to kustomization directory dir.
 func (a *assembler) pluginEntry(dir, from, entry string, generator bool) (*dirInfo, error) {
 	var configs []pluginConfig
-	if docs, inline := parseInline(entry); inline {
+	docs, inline, err := inlineEntry(entry)
+	if err != nil {
+		return nil, &FileError{Path: from, Err: err}
+	}
+	if inline {
 		for _, d := range docs {
 			configs = append(configs, pluginConfig{file: from, doc: d})
 		}
