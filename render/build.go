@@ -1,14 +1,16 @@
 package render
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io/fs"
 	"path"
 	"reflect"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -114,11 +116,19 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		defer unlock()
-		if testHookKustomize != nil {
-			testHookKustomize()
+		rm, err := func() (resmap.ResMap, error) {
+			defer unlock()
+			if testHookKustomize != nil {
+				testHookKustomize()
+			}
+			return runKustomize(t.mem, w.Dir, t.openapi)
+		}()
+		if err != nil {
+			done <- outcome{nil, err}
+			return
 		}
-		r, err := runKustomize(t.mem, w.Dir, t.openapi)
+		// Encoding uses no global state of kustomize: outside the lock.
+		r, err := newResult(rm)
 		done <- outcome{r, err}
 	}()
 	var out outcome
@@ -128,6 +138,9 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 		return nil, ctx.Err()
 	}
 	if out.err != nil {
+		if err := t.diagnose(); err != nil {
+			return nil, err
+		}
 		return nil, &FileError{Path: w.file(), Err: out.err}
 	}
 	r := out.r
@@ -203,6 +216,9 @@ type assembled struct {
 	files    map[string]*fileState
 	estimate int64 // output bytes, estimated
 	openapi  bool  // some kustomization sets openapi
+	// diagnose names the fault of input kustomize refused, if Build's
+	// checks find one.
+	diagnose func() error
 }
 
 // assemble builds the in-memory tree: the wrapper kustomization and every
@@ -225,7 +241,7 @@ func assemble(ms []mount, w Wrapper, o *options, done func() error) (*assembled,
 	if err != nil {
 		return nil, err
 	}
-	k, err := parseKustomization(data)
+	k, err := fixedCopy(wk)
 	if err != nil {
 		// The template's own fields are at fault: the wrapper adds none
 		// that can fail here.
@@ -248,7 +264,7 @@ func assemble(ms []mount, w Wrapper, o *options, done func() error) (*assembled,
 	if err := a.mem.WriteFile("/"+w.file(), data); err != nil {
 		return nil, &FileError{Path: w.file(), Err: fmt.Errorf("copy into memory: %w", err)}
 	}
-	return &assembled{mem: a.mem, wrapper: data, files: a.files, estimate: info.total().bytes, openapi: a.openapi}, nil
+	return &assembled{mem: a.mem, wrapper: data, files: a.files, estimate: info.total().bytes, openapi: a.openapi, diagnose: a.diagnose}, nil
 }
 
 // liftTargets copies the buildMetadata and sortOptions of the wrapped
@@ -312,10 +328,10 @@ func resetSchemaIfSet() {
 // (openapi) in global state, where it would leak into later builds: it is
 // reset before a build when someone left it set, and after a build whose
 // tree sets it (usedOpenAPI).
-func runKustomize(mem filesys.FileSystem, dir string, usedOpenAPI bool) (r *Result, err error) {
+func runKustomize(mem filesys.FileSystem, dir string, usedOpenAPI bool) (rm resmap.ResMap, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			r, err = nil, fmt.Errorf("%w: %v", ErrPanic, p)
+			rm, err = nil, fmt.Errorf("%w: %v", ErrPanic, p)
 		}
 	}()
 	resetSchemaIfSet()
@@ -327,36 +343,78 @@ func runKustomize(mem filesys.FileSystem, dir string, usedOpenAPI bool) (r *Resu
 		LoadRestrictions: types.LoadRestrictionsRootOnly,
 		PluginConfig:     types.DisabledPluginConfig(),
 	})
-	rm, err := k.Run(mem, path.Join("/", dir))
+	rm, err = k.Run(mem, path.Join("/", dir))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrKustomize, err)
 	}
-	return newResult(rm)
+	return rm, nil
 }
 
 // newResult captures the objects of rm. The stream joins their documents
 // with "---" lines, exactly as kustomize's ResMap.AsYaml does, without
-// encoding every object a second time.
-func newResult(rm resmap.ResMap) (*Result, error) {
+// encoding every object a second time. Objects are encoded on up to
+// GOMAXPROCS goroutines: encoding is most of the cost of a small build,
+// and each object's is independent of the others'.
+func newResult(rm resmap.ResMap) (r *Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, fmt.Errorf("%w: encoding: %v", ErrPanic, p)
+		}
+	}()
 	resources := rm.Resources()
-	objects := make([]Object, 0, len(resources))
-	var stream bytes.Buffer
-	for i, res := range resources {
+	objects := make([]Object, len(resources))
+	errs := make([]error, len(resources))
+	encode := func(i int) {
+		res := resources[i]
 		y, err := res.AsYAML()
 		if err != nil {
-			return nil, fmt.Errorf("%w: encode %s: %w", ErrKustomize, res.CurId(), err)
+			errs[i] = fmt.Errorf("%w: encode %s: %w", ErrKustomize, res.CurId(), err)
+			return
 		}
-		if i > 0 {
-			stream.WriteString("---\n")
-		}
-		stream.Write(y)
-		objects = append(objects, Object{
-			APIVersion: res.GetApiVersion(),
-			Kind:       res.GetKind(),
-			Namespace:  res.GetNamespace(),
-			Name:       res.GetName(),
-			YAML:       y,
-		})
+		objects[i] = Object{APIVersion: res.GetApiVersion(), Kind: res.GetKind(),
+			Namespace: res.GetNamespace(), Name: res.GetName(), YAML: y}
 	}
-	return &Result{objects: objects, yaml: stream.Bytes()}, nil
+	workers := min(runtime.GOMAXPROCS(0), len(resources)/4)
+	if workers > 1 {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		var panicked atomic.Value
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() {
+					if p := recover(); p != nil {
+						panicked.Store(fmt.Sprint(p))
+					}
+				}()
+				for i := int(next.Add(1) - 1); i < len(resources); i = int(next.Add(1) - 1) {
+					encode(i)
+				}
+			}()
+		}
+		wg.Wait()
+		if p := panicked.Load(); p != nil {
+			return nil, fmt.Errorf("%w: encoding: %v", ErrPanic, p)
+		}
+	} else {
+		for i := range resources {
+			encode(i)
+		}
+	}
+	size := 0
+	for i, o := range objects {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		size += len(o.YAML) + 4
+	}
+	stream := make([]byte, 0, size)
+	for i, o := range objects {
+		if i > 0 {
+			stream = append(stream, "---\n"...)
+		}
+		stream = append(stream, o.YAML...)
+	}
+	return &Result{objects: objects, yaml: stream}, nil
 }

@@ -1,6 +1,8 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -95,6 +97,7 @@ type assembler struct {
 	files     map[string]*fileState  // files read, and written to mem
 	stats     map[string]fs.FileInfo // tree path -> Lstat result
 	openapi   bool                   // some kustomization sets openapi
+	checks    []check                // what diagnose looks at, in walk order
 	// done is the build context's Err, checked before every call to a
 	// mount's FS so that a slow FS delays the end of a cancelled build by
 	// one call at most.
@@ -104,8 +107,16 @@ type assembler struct {
 // fileState is a file copied into the tree.
 type fileState struct {
 	data    []byte
-	scanned bool
-	scan    yamlScan
+	sized   bool     // scan holds at least docs, expanded and largest
+	scanned bool     // scan is complete (ids too): the file is valid YAML
+	scan    yamlScan // of a file kustomize parses as YAML
+}
+
+// check is something diagnose looks at: a YAML file (dir empty) or the
+// resource files of the kustomization in dir.
+type check struct {
+	file, dir string
+	resources []string
 }
 
 // dirState is a kustomization directory being or having been walked.
@@ -214,20 +225,73 @@ func (a *assembler) read(p string) (*fileState, error) {
 	return f, nil
 }
 
-// readYAML reads the file at tree path p and scans it as YAML, once.
+// readYAML reads the file at tree path p, which kustomize parses as
+// YAML, and sizes it, once. A file with a '*' may hold aliases and is
+// scanned in full (alias bombs are refused before kustomize runs);
+// others are only measured here: kustomize parses them anyway, and if it
+// fails, diagnose scans them to name the file and the fault.
 func (a *assembler) readYAML(p string) (*fileState, error) {
 	f, err := a.read(p)
 	if err != nil {
 		return nil, err
 	}
-	if !f.scanned {
-		scan, err := scanYAML(f.data)
-		if err != nil {
-			return nil, &FileError{Path: p, Err: err}
+	if !f.sized {
+		if bytes.IndexByte(f.data, '*') >= 0 {
+			if err := a.scan(p, f); err != nil {
+				return nil, err
+			}
+		} else {
+			f.scan = measureYAML(f.data)
 		}
-		f.scan, f.scanned = scan, true
+		f.sized = true
+		a.checks = append(a.checks, check{file: p})
 	}
 	return f, nil
+}
+
+// scan scans file f at tree path p as YAML, once.
+func (a *assembler) scan(p string, f *fileState) error {
+	if f.scanned {
+		return nil
+	}
+	scan, err := scanYAML(f.data)
+	if err != nil {
+		return &FileError{Path: p, Err: err}
+	}
+	f.scan, f.scanned = scan, true
+	return nil
+}
+
+// diagnose names the fault of input kustomize refused, when Build's own
+// checks find one: malformed YAML, or duplicate objects within the
+// resources of one kustomization, in the order the walk met them.
+func (a *assembler) diagnose() error {
+	checked := map[string]bool{}
+	for _, c := range a.checks {
+		if c.dir == "" {
+			if f := a.files[c.file]; !checked[c.file] {
+				checked[c.file] = true
+				if err := a.scan(c.file, f); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		seen := map[resID]string{}
+		for _, p := range c.resources {
+			f := a.files[p]
+			if err := a.scan(p, f); err != nil {
+				return err
+			}
+			for _, id := range f.scan.ids {
+				if first, dup := seen[id]; dup {
+					return &FileError{Path: p, Err: fmt.Errorf("%w: %s, also in %s", ErrDuplicateObject, id, first)}
+				}
+				seen[id] = p
+			}
+		}
+	}
+	return nil
 }
 
 // fileRef validates and copies a file kustomize loads as a file,
@@ -366,21 +430,49 @@ func (a *assembler) kustomization(dir, from string, component bool) (*dirInfo, e
 // deprecated fields as kustomize does (bases into resources, env into
 // envs, helmChartInflationGenerator into helmCharts).
 func parseKustomization(data []byte) (*types.Kustomization, error) {
-	if _, err := scanYAML(data); err != nil {
-		return nil, err
+	// Without a '*' there is no alias to expand: kustomize's own parse is
+	// the only one needed, and scanYAML only names a YAML error.
+	if bytes.IndexByte(data, '*') >= 0 {
+		if _, err := scanYAML(data); err != nil {
+			return nil, err
+		}
 	}
 	var k types.Kustomization
 	if err := k.Unmarshal(data); err != nil {
+		if _, yerr := scanYAML(data); yerr != nil {
+			return nil, yerr
+		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidKustomization, err)
 	}
+	return &k, fixKustomization(&k)
+}
+
+// fixedCopy returns a copy of the wrapper kustomization k as the walk
+// reads a kustomization: checked and fixed (parseKustomization, without
+// parsing YAML that Build itself wrote).
+func fixedCopy(k *types.Kustomization) (*types.Kustomization, error) {
+	j, err := json.Marshal(k)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKustomization, err)
+	}
+	var c types.Kustomization
+	if err := json.Unmarshal(j, &c); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKustomization, err)
+	}
+	return &c, fixKustomization(&c)
+}
+
+// fixKustomization refuses Helm and unknown kinds and normalises
+// deprecated fields as kustomize does.
+func fixKustomization(k *types.Kustomization) error {
 	if len(k.HelmCharts) > 0 || k.HelmGlobals != nil || len(k.HelmChartInflationGenerator) > 0 {
-		return nil, ErrHelmRefused
+		return ErrHelmRefused
 	}
 	k.FixKustomization()
 	if k.Kind != types.KustomizationKind && k.Kind != types.ComponentKind {
-		return nil, fmt.Errorf("%w: kind %q", ErrInvalidKustomization, k.Kind)
+		return fmt.Errorf("%w: kind %q", ErrInvalidKustomization, k.Kind)
 	}
-	return &k, nil
+	return nil
 }
 
 // readLimited reads file p of fsys, charging its size to *budget. Errors

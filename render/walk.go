@@ -29,7 +29,7 @@ func (a *assembler) walk(dir, from string, k *types.Kustomization) (*dirInfo, er
 		a.openapi = true
 	}
 	// resources (bases were moved into them): files and directories.
-	seen := map[resID]string{}
+	resources := check{dir: dir}
 	for _, ref := range k.Resources {
 		p, isDir, err := a.locateResource(dir, from, ref)
 		if err != nil {
@@ -47,14 +47,11 @@ func (a *assembler) walk(dir, from string, k *types.Kustomization) (*dirInfo, er
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range f.scan.ids {
-			if first, dup := seen[id]; dup {
-				return nil, &FileError{Path: p, Err: fmt.Errorf("%w: %s, also in %s", ErrDuplicateObject, id, first)}
-			}
-			seen[id] = p
-		}
+		resources.resources = append(resources.resources, p)
 		info.addResources(sizeEst{bytes: f.scan.expanded, objects: int64(f.scan.docs), largest: f.scan.largest})
 	}
+
+	a.checks = append(a.checks, resources)
 
 	// Files kustomize parses as YAML: configuration, schemas, patches.
 	var yamlFiles []string

@@ -66,6 +66,29 @@ type yamlScan struct {
 	largest  int64   // expanded bytes of the largest document
 }
 
+// measureYAML sizes a YAML stream without parsing it: its documents are
+// counted at "---" lines (an upper bound), its size is its length (no
+// aliases to expand: the caller checked there is no '*').
+func measureYAML(data []byte) yamlScan {
+	s := yamlScan{expanded: int64(len(data))}
+	start := 0
+	for i := 0; i <= len(data); i++ {
+		atSep := i == len(data) || (i == 0 || data[i-1] == '\n') && bytes.HasPrefix(data[i:], []byte("---"))
+		if !atSep {
+			continue
+		}
+		if doc := data[start:i]; len(bytes.TrimSpace(doc)) > 0 {
+			s.docs++
+			s.largest = max(s.largest, int64(len(doc)))
+		}
+		start = i
+		if i < len(data) {
+			i += 2
+		}
+	}
+	return s
+}
+
 // decodeDocs parses data as a stream of YAML documents, refusing malformed
 // YAML and alias bombs.
 func decodeDocs(data []byte) ([]*yaml.Node, error) {
