@@ -36,6 +36,8 @@ var (
 
 // Specific sentinels. Each matches one general sentinel too (noted in
 // brackets), so callers branch on whichever is precise enough for them.
+// A retry cannot help any of them (the same input gives the same error),
+// except ErrRead, which says.
 var (
 	// ErrInvalidMount [ErrInvalid] reports a Mount whose At is empty,
 	// absolute, not clean, escapes the tree or overlaps another mount, or
@@ -164,6 +166,8 @@ type LimitError struct {
 	Detail string
 }
 
+// Error returns the sentinel's message, what crossed the limit, the limit
+// and its option.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("%v: %s (limit %d bytes, %s)", e.Err, e.Detail, e.Limit, e.Option)
 }
@@ -181,6 +185,7 @@ type FileError struct {
 	Err  error
 }
 
+// Error returns "render: <path>: <error>".
 func (e *FileError) Error() string { return "render: " + e.Path + ": " + e.Err.Error() }
 
 // Unwrap returns Err.
