@@ -44,7 +44,7 @@
 //	git, err := freight.NewGitSource("https://github.com/org/monorepo.git", "main",
 //		freight.WithLimit(200), freight.WithGitHubTokenFromEnv())
 //	app, err := freight.NewImageSource("ghcr.io/org/app", freight.WithGitHubTokenFromEnv())
-//	wh, err := freight.NewWarehouse("app", git, []*freight.ImageSource{app})
+//	wh, err := freight.NewWarehouse("app", git, []freight.ImageLister{app})
 //	d, err := wh.Discover(ctx)
 //	for _, f := range d.Freight { ... } // newest commit first
 //
