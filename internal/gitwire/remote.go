@@ -193,7 +193,6 @@ func (r *Remote) Advertise(ctx context.Context, service string, req AdvertiseReq
 		adv = a
 		return nil
 	})
-	r.meter.report()
 	if err != nil {
 		return nil, err
 	}

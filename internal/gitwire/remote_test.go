@@ -419,3 +419,19 @@ func TestPushReportLies(t *testing.T) {
 		})
 	}
 }
+
+// What servers say when they refuse is sorted into the kinds the callers'
+// fallbacks need.
+func TestClassifyRefusal(t *testing.T) {
+	t.Parallel()
+	for msg, want := range map[string]Kind{
+		"upload-pack: not our ref 0123456789abcdef0123456789abcdef01234567": KindNotOurRef,
+		"filter 'tree' not supported":                                       KindFilterRefused,
+		"git upload-pack: filtering capability not negotiated":              KindFilterRefused,
+		"Repository not found.":                                             KindNotFound,
+		"access denied or repository not exported: /x.git":                  KindAuth,
+		"upload-pack: something else":                                       KindRefused,
+	} {
+		assert.Equal(t, want, KindOf(classifyRefusal("upload-pack", []byte(msg))), msg)
+	}
+}

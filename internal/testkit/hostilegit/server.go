@@ -329,6 +329,20 @@ func (r *Request) PackBody(pack []byte, shallows ...string) []byte {
 	return b.Bytes()
 }
 
+// Preamble returns what precedes a pack in an answer to r: the shallow
+// section (each want as shallow) when r asked for a depth, then NAK.
+func (r *Request) Preamble() []byte {
+	var b bytes.Buffer
+	if r.Depth > 0 {
+		for _, w := range r.Wants {
+			b.Write(Pkt("shallow " + w + "\n"))
+		}
+		b.Write(Flush())
+	}
+	b.Write(Pkt("NAK\n"))
+	return b.Bytes()
+}
+
 // Pack answers with [Request.PackBody].
 func (r *Request) Pack(pack []byte, shallows ...string) Reply {
 	return Reply{Body: r.PackBody(pack, shallows...)}
