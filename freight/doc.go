@@ -58,7 +58,12 @@
 // without user info and with query values elided. Registry pagination links
 // are followed only to the same scheme and host, and pages are bounded in
 // size and number. Git objects land in a temporary directory that is
-// removed before [GitSource.History] returns. [LegacyGitflowGate] reads only one bounded file per commit from
+// removed before [GitSource.History] returns; what a git server sends is
+// bounded while it streams ([WithMaxTransfer], [WithMaxObjects],
+// [WithMaxObjectSize], [WithMaxInflated]: a forged object count or a zlib
+// or delta bomb is one [*LimitError], never the process's memory), and
+// git's side uses [WithCredentials] for credentials that rotate, sent only
+// to the repository's origin. [LegacyGitflowGate] reads only one bounded file per commit from
 // the fs.FS it is given, at a path built from validated single path
 // elements.
 //

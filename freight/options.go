@@ -1,6 +1,7 @@
 package freight
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/railyard-gitops/railyard/internal/httpx"
 )
 
 // Option configures a [GitSource], an [ImageSource] or a [Warehouse]. Each
@@ -41,7 +44,44 @@ type options struct {
 	gates        []Gate
 	issued       []Freight
 	revision     bool
+
+	// The git side: credentials asked per request, and the limits on what
+	// a git server may send in one History.
+	creds         httpx.CredentialsFunc
+	maxTransfer   int64
+	maxObjects    int64
+	maxObjectSize int64
+	maxInflated   int64
 }
+
+// Limits on what a git server may send in one [GitSource.History]. Under
+// them, a history whose answers total at most 1 MiB is read in under
+// 128 MiB of memory, whatever they hold.
+const (
+	// DefaultMaxTransfer bounds the bytes received from a git server in one
+	// History, retries included.
+	DefaultMaxTransfer = 1 << 30 // 1 GiB
+	// DefaultMaxObjects bounds the objects one pack may declare.
+	DefaultMaxObjects = 1_000_000
+	// DefaultMaxObjectSize bounds any one object received, a delta's
+	// result included; memory while a pack is read grows with it.
+	DefaultMaxObjectSize = 16 << 20 // 16 MiB
+	// DefaultMaxInflated bounds the bytes inflated in one History: the CPU
+	// and disk a server can make it spend.
+	DefaultMaxInflated = 2 << 30 // 2 GiB
+)
+
+// Credentials are HTTP credentials for one host: Token, when set, is sent
+// as a bearer token; otherwise Username and Password as basic auth.
+type Credentials struct {
+	Username, Password, Token string
+}
+
+// CredentialsFunc returns the credentials for host (host[:port] of the
+// origin asked). It is called per request, so a rotating token (a GitHub
+// App installation token, say) stays fresh in a long-lived source; it must
+// be safe for concurrent use.
+type CredentialsFunc func(ctx context.Context, host string) (Credentials, error)
 
 // newOptions applies opts over the defaults and cross-checks the result.
 func newOptions(opts []Option) (*options, error) {
@@ -55,6 +95,11 @@ func newOptions(opts []Option) (*options, error) {
 		limit:       100,
 		format:      SHA1,
 		concurrency: 8,
+
+		maxTransfer:   DefaultMaxTransfer,
+		maxObjects:    DefaultMaxObjects,
+		maxObjectSize: DefaultMaxObjectSize,
+		maxInflated:   DefaultMaxInflated,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -279,6 +324,79 @@ func WithIssued(issued ...Freight) Option {
 func WithRevisionCheck() Option {
 	return optionFunc(func(o *options) error {
 		o.revision = true
+		return nil
+	})
+}
+
+// WithCredentials asks fn for HTTP credentials before each request, with
+// the host asked; a GitSource sends them only to its repository's origin
+// (scheme, host and port), never to a host a redirect leads to. Every
+// credential fn hands out is kept out of errors and logs; a failing fn
+// fails the call with [ErrUnauthorized]. Affects GitSource. The default is
+// anonymous access, unless another credential option applies.
+func WithCredentials(fn CredentialsFunc) Option {
+	return optionFunc(func(o *options) error {
+		if fn == nil {
+			return invalid("nil credentials function")
+		}
+		o.creds = func(ctx context.Context, host string) (httpx.Credentials, error) {
+			c, err := fn(ctx, host)
+			return httpx.Credentials(c), err
+		}
+		return nil
+	})
+}
+
+// WithMaxTransfer limits the bytes a git server may send in one History,
+// retries included; the fallbacks for servers without filters fetch trees
+// and blobs and come near it. Affects GitSource. The default is
+// [DefaultMaxTransfer] (1 GiB).
+func WithMaxTransfer(n int64) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return invalid("max transfer %d", n)
+		}
+		o.maxTransfer = n
+		return nil
+	})
+}
+
+// WithMaxObjects limits the objects one pack from a git server may declare
+// (and so hold); a pack declaring more is refused before it is read.
+// Affects GitSource. The default is [DefaultMaxObjects] (1,000,000).
+func WithMaxObjects(n int) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return invalid("max objects %d", n)
+		}
+		o.maxObjects = int64(n)
+		return nil
+	})
+}
+
+// WithMaxObjectSize limits the inflated size of any one object a git server
+// sends, a delta's result included, checked before it is inflated; memory
+// while a pack is read grows with it. Affects GitSource. The default is
+// [DefaultMaxObjectSize] (16 MiB).
+func WithMaxObjectSize(n int64) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return invalid("max object size %d", n)
+		}
+		o.maxObjectSize = n
+		return nil
+	})
+}
+
+// WithMaxInflated limits the bytes inflated from a git server's packs in
+// one History: a few KiB of compressed data may inflate to gigabytes.
+// Affects GitSource. The default is [DefaultMaxInflated] (2 GiB).
+func WithMaxInflated(n int64) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return invalid("max inflated %d", n)
+		}
+		o.maxInflated = n
 		return nil
 	})
 }

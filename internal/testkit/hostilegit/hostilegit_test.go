@@ -94,3 +94,19 @@ func TestZlibBomb(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "67108864", gittest.MustGit(t, dir, "cat-file", "-s", hostilegit.ID(hostilegit.TypeBlob, make([]byte, 64<<20))))
 }
+
+// A commit whose message is a zlib bomb is a commit git reads, with the id
+// BigCommit says.
+func TestBigCommit(t *testing.T) {
+	t.Parallel()
+	var o hostilegit.Objects
+	tree := o.Tree()
+	id := o.BigCommit(tree, 3<<20+5)
+	dir := t.TempDir()
+	gittest.MustGit(t, "", "init", "--quiet", "--bare", dir)
+	// (Not --strict: fsck frowns on NULs in a commit message.)
+	_, err := gittest.GitInput(dir, bytes.NewReader(o.Pack.Bytes()), "index-pack", "--stdin")
+	require.NoError(t, err)
+	assert.Equal(t, "commit", gittest.MustGit(t, dir, "cat-file", "-t", id))
+	assert.Equal(t, hostilegit.ZeroTailID(1<<20, []byte("x")), hostilegit.ID(hostilegit.TypeBlob, append(make([]byte, 1<<20), 'x')))
+}

@@ -43,6 +43,28 @@ func (o *Objects) Commit(tree string, parents ...string) string {
 	return ID(TypeCommit, data)
 }
 
+// BigCommit adds a commit of tree with parents whose message is a subject
+// line followed by n zero bytes, as a zlib bomb.
+func (o *Objects) BigCommit(tree string, n int64, parents ...string) string {
+	o.when += 60
+	head := Commit(tree, parents, 1700000000+o.when, "huge message\n")
+	o.Pack.AddRaw(TypeCommit, int64(len(head))+n, ZlibBombAfter(head, n))
+	return prefixZeroID(TypeCommit, head, n)
+}
+
+func prefixZeroID(typ int, prefix []byte, n int64) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "%s %d\x00", typeNames[typ], int64(len(prefix))+n)
+	h.Write(prefix)
+	chunk := make([]byte, 64<<10)
+	for n > 0 {
+		k := min(n, int64(len(chunk)))
+		h.Write(chunk[:k])
+		n -= k
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
 // Dir returns a tree entry for a directory.
 func Dir(name, id string) Entry { return Entry{Mode: "40000", Name: name, ID: id} }
 

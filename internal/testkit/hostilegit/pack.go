@@ -221,31 +221,43 @@ func Deflate(data []byte) []byte {
 // thousandth of n long, made in O(size of the result) time: one deflate
 // block of 1 MiB of zeros is repeated (its back references only ever see
 // zeros), then the rest, an empty final block and the checksum.
-func ZlibBomb(n int64) []byte {
+func ZlibBomb(n int64) []byte { return ZlibBombAfter(nil, n) }
+
+// ZlibBombAfter is [ZlibBomb] for prefix followed by n zero bytes (a
+// commit's header and a huge message, say).
+func ZlibBombAfter(prefix []byte, n int64) []byte {
 	const chunk = 1 << 20
-	block := func(size int) []byte {
+	block := func(data []byte) []byte {
 		var b bytes.Buffer
 		w, _ := flate.NewWriter(&b, flate.BestCompression)
-		_, _ = w.Write(make([]byte, size))
+		_, _ = w.Write(data)
 		_ = w.Flush() // ends byte-aligned, not final
 		return b.Bytes()
 	}
 	var out bytes.Buffer
 	out.Write([]byte{0x78, 0xda})
+	if len(prefix) > 0 {
+		out.Write(block(prefix))
+	}
 	if full := n / chunk; full > 0 {
-		one := block(chunk)
+		one := block(make([]byte, chunk))
 		out.Grow(int(full) * len(one))
 		for i := int64(0); i < full; i++ {
 			out.Write(one)
 		}
 	}
 	if rest := n % chunk; rest > 0 {
-		out.Write(block(int(rest)))
+		out.Write(block(make([]byte, rest)))
 	}
 	out.Write([]byte{0x03, 0x00}) // an empty final block
-	// Adler-32 of n zeros: a stays 1, b adds a per byte.
-	adler := uint32(n%65521)<<16 | 1
-	_ = binary.Write(&out, binary.BigEndian, adler)
+	// Adler-32: over the prefix, then n zeros (a stays, b adds a each).
+	a, b := uint64(1), uint64(0)
+	for _, c := range prefix {
+		a = (a + uint64(c)) % 65521
+		b = (b + a) % 65521
+	}
+	b = (b + uint64(n%65521)*a) % 65521
+	_ = binary.Write(&out, binary.BigEndian, uint32(b<<16|a))
 	return out.Bytes()
 }
 
