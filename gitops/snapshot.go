@@ -25,6 +25,7 @@ type snapshot struct {
 	base    *sharedStore             // the fetched objects it builds on, nil for none
 	objects []plumbing.EncodedObject // commits and trees this Repo wrote
 	known   map[plumbing.Hash]bool   // objects the remote has
+	trees   treeCache                // decoded trees, within treeCacheBytes
 }
 
 // add records commit, whose commit and trees are in ws, unless present.
@@ -111,6 +112,7 @@ func (s *snapshots) workspace(commit plumbing.Hash) *workspace {
 		ws.base = snap.base.acquire()
 	}
 	ws.known = maps.Clone(snap.known)
+	ws.trees = snap.trees.clone()
 	return ws
 }
 
@@ -156,5 +158,6 @@ func takeSnapshot(ws *workspace, commit plumbing.Hash) (*snapshot, error) {
 	if ws.base != nil {
 		snap.base = ws.base.acquire()
 	}
+	snap.trees = ws.trees.clone()
 	return snap, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -26,11 +27,37 @@ type workspace struct {
 	base  *sharedStore           // fetched, nil for none
 	known map[plumbing.Hash]bool // objects the remote is known to have
 	added []plumbing.Hash        // objects written here, in write order
+	trees treeCache              // trees read and checked
 }
 
 func newWorkspace() *workspace {
 	return &workspace{st: memory.NewStorage(), known: map[plumbing.Hash]bool{}}
 }
+
+// treeCacheBytes bounds the trees a workspace (and a snapshot) keeps
+// decoded, in bytes of tree objects.
+const treeCacheBytes = 8 << 20
+
+// treeCache keeps decoded, checked trees, which are immutable: an attempt
+// reads each tree two or three times (learning what the remote has,
+// diffing, replacing, snapshotting).
+type treeCache struct {
+	m     map[plumbing.Hash]*object.Tree
+	bytes int
+}
+
+func (c *treeCache) put(h plumbing.Hash, t *object.Tree, size int) {
+	if c.bytes+size > treeCacheBytes {
+		return
+	}
+	if c.m == nil {
+		c.m = map[plumbing.Hash]*object.Tree{}
+	}
+	c.m[h] = t
+	c.bytes += size
+}
+
+func (c *treeCache) clone() treeCache { return treeCache{m: maps.Clone(c.m), bytes: c.bytes} }
 
 // setBase makes b the store fetched objects are read from.
 func (w *workspace) setBase(b *sharedStore) {
@@ -192,6 +219,9 @@ func (w *workspace) tree(entries []object.TreeEntry) (plumbing.Hash, error) {
 // (internal/pathcheck, protectNTFS and protectHFS included), and duplicate
 // names, are ErrUnsafeContent: nothing is built on them.
 func (w *workspace) readTree(h plumbing.Hash) (*object.Tree, error) {
+	if t, ok := w.trees.m[h]; ok {
+		return t, nil
+	}
 	data, err := w.read(h, plumbing.TreeObject)
 	if err != nil {
 		return nil, err
@@ -211,6 +241,7 @@ func (w *workspace) readTree(h plumbing.Hash) (*object.Tree, error) {
 		}
 		seen[e.Name] = true
 	}
+	w.trees.put(h, &t, len(data))
 	return &t, nil
 }
 

@@ -276,11 +276,19 @@ func readHeader(f io.ReaderAt, off int64) (typ byte, size int64, n int, err erro
 // inflateAt inflates the zlib stream at off (ending before end) into
 // data, which it must fill exactly.
 func inflateAt(f io.ReaderAt, off, end int64, data []byte) error {
-	zr, err := zlib.NewReader(bufio.NewReaderSize(io.NewSectionReader(f, off, end-off), 32<<10))
+	rd := readers.Get().(*pooledReader)
+	defer readers.Put(rd)
+	rd.br.Reset(io.NewSectionReader(f, off, end-off))
+	var err error
+	if rd.zr == nil {
+		rd.zr, err = zlib.NewReader(rd.br)
+	} else {
+		err = rd.zr.(zlib.Resetter).Reset(rd.br, nil)
+	}
 	if err != nil {
 		return err
 	}
-	defer zr.Close()
+	zr := rd.zr
 	if _, err := io.ReadFull(zr, data); err != nil {
 		return fmt.Errorf("inflate: %w", err)
 	}
@@ -298,6 +306,15 @@ func inflateAt(f io.ReaderAt, off, end int64, data []byte) error {
 		}
 	}
 }
+
+// pooledReader is a reusable buffered zlib reader: objects are read by the
+// hundred, and a zlib reader costs tens of KiB to set up.
+type pooledReader struct {
+	br *bufio.Reader
+	zr io.ReadCloser
+}
+
+var readers = sync.Pool{New: func() any { return &pooledReader{br: bufio.NewReaderSize(nil, 32<<10)} }}
 
 // readWhole reads the whole object at off of a pack being written into
 // data (exactly its size).

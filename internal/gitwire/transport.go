@@ -79,12 +79,19 @@ func (s *httpSession) adv() *pktReader { return s.reader }
 
 func (s *httpSession) close() {
 	if s.body != nil {
+		drain(s.body)
 		_ = s.body.Close()
 	}
 	for _, c := range s.resp {
+		drain(c.(io.Reader))
 		_ = c.Close()
 	}
 }
+
+// drain reads what is left of an answer that ended (a flush after a pack
+// or a report), a little at most, so that the connection can serve the
+// next request and the server's process ends normally.
+func drain(r io.Reader) { _, _ = io.Copy(io.Discard, io.LimitReader(r, 16<<10)) }
 
 func (w *httpWire) open(ctx context.Context, service string, needAdv bool) (session, error) {
 	s := &httpSession{w: w, service: service}
