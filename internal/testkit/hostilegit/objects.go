@@ -4,6 +4,8 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 )
 
@@ -116,3 +118,23 @@ func ServePack(tip string, pack []byte) Handler {
 
 // LongName returns a name of n bytes.
 func LongName(n int) string { return strings.Repeat("n", n) }
+
+// BombEnv names the environment variable that sizes the bombs of the
+// memory suites, in MiB inflated: plain runs use DefaultBombMiB, CI (.ci/run)
+// the full 1024. An environment variable, not a flag, so that the child
+// processes of rsstest see it too.
+const BombEnv = "RAILYARD_BOMB_MIB"
+
+// DefaultBombMiB is the bomb size of plain test runs.
+const DefaultBombMiB = 256
+
+// BombObjects returns how many 16 MiB objects make the bombs of this run,
+// from [BombEnv]: at least 4, at most 60 (960 MiB, what fits in a 1 MiB
+// pack).
+func BombObjects() int {
+	mib := DefaultBombMiB
+	if v, err := strconv.Atoi(os.Getenv(BombEnv)); err == nil && v > 0 {
+		mib = v
+	}
+	return min(60, max(4, mib/16))
+}
