@@ -61,7 +61,7 @@ type Stats struct {
 	// StrategyShallow or StrategyBranch: the one that produced the result.
 	Strategy string
 	// BytesReceived counts response bytes from the server, advertisements
-	// and retries included (over SSH, the packs only).
+	// and retries included (over SSH too).
 	BytesReceived int64
 	// Objects counts the objects received in packs.
 	Objects int
