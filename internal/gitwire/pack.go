@@ -26,6 +26,7 @@ package gitwire
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto"
 	"crypto/sha1"
 	"encoding/binary"
 	"errors"
@@ -38,6 +39,7 @@ import (
 	"strconv"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	githash "github.com/go-git/go-git/v5/plumbing/hash"
 )
 
 // Object types in a pack header.
@@ -294,9 +296,11 @@ func (ix *indexer) add(r record) {
 	}
 }
 
-// objectHasher starts the id of an object of typ and size.
+// objectHasher starts the id of an object of typ and size. It is go-git's
+// SHA-1 (sha1cd), which, like git's sha1dc, detects the known collision
+// attacks: a crafted colliding object does not get the id it collides with.
 func objectHasher(typ byte, size int64) hash.Hash {
-	h := sha1.New()
+	h := githash.New(crypto.SHA1)
 	h.Write([]byte(objTypes[typ].String()))
 	h.Write([]byte{' '})
 	h.Write(strconv.AppendInt(nil, size, 10))

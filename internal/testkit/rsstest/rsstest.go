@@ -42,8 +42,9 @@ const MiB = 1 << 20
 // subtests, named by t), not from a goroutine, and at most once per test.
 // On systems without /proc it fails: the bound cannot be checked. Under
 // the race detector (go test -race), whose shadow memory roughly triples
-// a program's footprint, the bound is multiplied by 4, and the test log
-// says so: the victim still runs and its peak is still checked.
+// a program's footprint (and slows it down), the bound and the timeout
+// are multiplied by 4, and the test log says so: the victim still runs and
+// its peak is still checked.
 func Run(t *testing.T, maxRSS int64, timeout time.Duration, victim func(t *testing.T)) int64 {
 	t.Helper()
 	if os.Getenv(childEnv) == t.Name() {
@@ -57,6 +58,9 @@ func Run(t *testing.T, maxRSS int64, timeout time.Duration, victim func(t *testi
 	}
 	if runtime.GOOS != "linux" {
 		t.Fatalf("rsstest: peak RSS is read from /proc, which %s lacks", runtime.GOOS)
+	}
+	if raceScale != 1 {
+		timeout *= raceScale // the race detector slows the victim down too
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
