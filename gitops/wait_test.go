@@ -16,9 +16,9 @@ var fastPolls = gitops.WithPollInterval(time.Millisecond, 5*time.Millisecond)
 
 func TestWaitForMerge(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t)
 	t.Run("merged", func(t *testing.T) {
 		t.Parallel()
+		ctx := testContext(t) // started when the subtest runs, not when it waits for a slot
 		prs := &memPRs{onGet: func(n int, pr *gitops.PullRequest) error {
 			if n == 3 {
 				pr.State, pr.MergeCommit = gitops.PRMerged, "abc123"
@@ -33,6 +33,7 @@ func TestWaitForMerge(t *testing.T) {
 	})
 	t.Run("closed", func(t *testing.T) {
 		t.Parallel()
+		ctx := testContext(t) // started when the subtest runs, not when it waits for a slot
 		prs := &memPRs{onGet: func(n int, pr *gitops.PullRequest) error {
 			pr.State = gitops.PRClosed
 			return nil
@@ -46,6 +47,7 @@ func TestWaitForMerge(t *testing.T) {
 	})
 	t.Run("ctx done", func(t *testing.T) {
 		t.Parallel()
+		ctx := testContext(t) // started when the subtest runs, not when it waits for a slot
 		prs := &memPRs{}
 		pr, _ := prs.Create(ctx, gitops.NewPullRequest{Head: "h", Base: "b"})
 		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
@@ -56,6 +58,7 @@ func TestWaitForMerge(t *testing.T) {
 	})
 	t.Run("poll error", func(t *testing.T) {
 		t.Parallel()
+		ctx := testContext(t) // started when the subtest runs, not when it waits for a slot
 		boom := errors.New("forge down")
 		prs := &memPRs{onGet: func(int, *gitops.PullRequest) error { return boom }}
 		pr, _ := prs.Create(ctx, gitops.NewPullRequest{Head: "h", Base: "b"})
@@ -64,6 +67,7 @@ func TestWaitForMerge(t *testing.T) {
 	})
 	t.Run("bad options", func(t *testing.T) {
 		t.Parallel()
+		ctx := testContext(t) // started when the subtest runs, not when it waits for a slot
 		_, err := gitops.WaitForMerge(ctx, &memPRs{}, &gitops.PullRequest{}, gitops.WithPollInterval(time.Second, time.Millisecond))
 		assert.Error(t, err)
 		_, err = gitops.WaitForMerge(ctx, nil, nil)
