@@ -2,6 +2,7 @@ package freight
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/railyard-gitops/railyard/internal/errs"
 )
@@ -142,7 +143,14 @@ type RemoteError struct {
 }
 
 func (e *RemoteError) Error() string {
-	return fmt.Sprintf("freight: %s %s: %v", e.Op, e.URL, e.Err)
+	cause := fmt.Sprint(e.Err)
+	if len(cause) > maxCause { // a server's text is unbounded
+		cause = strings.ToValidUTF8(cause[:maxCause], "") + "…"
+	}
+	return fmt.Sprintf("freight: %s %s: %s", e.Op, e.URL, cause)
 }
+
+// maxCause bounds the cause a RemoteError quotes.
+const maxCause = 1024
 
 func (e *RemoteError) Unwrap() error { return e.Err }

@@ -47,6 +47,15 @@ func TestLegacyGitflowGate(t *testing.T) {
 		{"env with slash", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "a/b"}, good, ErrInvalid, ""},
 		{"empty env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai"}, good, ErrInvalid, ""},
 		{"dot env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "."}, good, ErrInvalid, ""},
+		// Another organisation's layout.
+		{"custom layout", fstest.MapFS{"gates/production/" + sha1ID + ".yml": record(sha1ID, "git-"+sha1ID)},
+			LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "gates/{env}/{id}.yml"}, good, nil, ""},
+		{"custom layout, record elsewhere", fstest.MapFS{dir + "git-" + sha1ID + ".yaml": record(sha1ID, "git-"+sha1ID)},
+			LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "gates/{env}/{tag}.yaml"}, good, ErrRefused, "no merge record"},
+		{"layout without commit", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "gates/{env}/ok.yaml"}, good, ErrInvalid, "layout"},
+		{"layout escaping", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "../{tag}.yaml"}, good, ErrInvalid, "layout"},
+		{"layout absolute", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "/etc/{tag}"}, good, ErrInvalid, "layout"},
+		{"layout unknown placeholder", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "{app}/{tag}.yaml"}, good, ErrInvalid, "layout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -80,7 +79,7 @@ type GitSource struct {
 // from the URL everywhere else. Options: [WithLimit], [WithIncludePaths],
 // [WithObjectFormat], credentials ([WithBasicAuth], [WithBearerToken],
 // [WithCredentials], [WithGitHubToken]: sent only to the repository's
-// origin), [WithTransport], [WithRetries], the limits, [WithLogger]. It
+// origin), [WithHTTPClient], [WithRetries], the limits, [WithLogger]. It
 // returns an error wrapping [ErrInvalid] for an unsupported URL, an invalid
 // branch name or a rejected option; it does no I/O.
 func NewGitSource(repoURL, branch string, opts ...Option) (*GitSource, error) {
@@ -104,8 +103,12 @@ func NewGitSource(repoURL, branch string, opts ...Option) (*GitSource, error) {
 		g.secrets = append(g.secrets, c.Password, c.Token)
 	}
 	switch {
-	case o.creds != nil:
-		g.creds = o.creds
+	case o.credentials != nil:
+		fn := o.credentials
+		g.creds = func(ctx context.Context, host string) (httpx.Credentials, error) {
+			c, err := fn(ctx, host)
+			return httpx.Credentials(c), err
+		}
 	case o.username != "":
 		static(httpx.Credentials{Username: o.username, Password: o.password})
 	case o.bearer != "":
@@ -145,7 +148,7 @@ func (g *GitSource) History(ctx context.Context) (*History, error) {
 	secrets := &redact.Set{}
 	secrets.Add(g.secrets...)
 	wire, err := gitwire.New(gitwire.Config{
-		URL: g.url, HTTPClient: &http.Client{Transport: g.o.transport}, Credentials: g.creds,
+		URL: g.url, HTTPClient: g.o.httpClient, Credentials: g.creds,
 		Secrets: secrets,
 		Retry:   retry.Policy{Retries: g.o.retries, MinWait: g.o.minBackoff, MaxWait: g.o.maxBackoff},
 		Limits: gitwire.Limits{

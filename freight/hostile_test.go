@@ -29,7 +29,7 @@ func TestHostileInputs(t *testing.T) {
 	f, err := os.Open("testdata/hostile.txt")
 	require.NoError(t, err)
 	defer f.Close()
-	offline := WithTransport(noNetwork{t})
+	offline := WithHTTPClient(&http.Client{Transport: noNetwork{t}})
 	git, err := NewGitSource("https://git.example/org/mono.git", "main", offline)
 	require.NoError(t, err)
 	img, err := NewImageSource("ghcr.io/org/app", offline)

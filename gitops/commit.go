@@ -204,10 +204,7 @@ func (r *Repo) apply(c *Change, ws *workspace, root plumbing.Hash) (plumbing.Has
 	if err != nil {
 		return plumbing.ZeroHash, nil, err
 	}
-	var path []string
-	if c.Dir != "" {
-		path = strings.Split(c.Dir, "/")
-	}
+	path := c.dirPath()
 	old, err := ws.subtree(root, path)
 	if err != nil {
 		return plumbing.ZeroHash, nil, err
@@ -294,7 +291,7 @@ func (r *op) commitOn(ctx context.Context, c *Change, msg string, pushed *plumbi
 		return res, nil
 	}
 	res.Files = files
-	commit, err := r.writeCommit(ws, root, b.parent, msg)
+	commit, err := r.writeCommit(ctx, ws, root, b.parent, msg)
 	if err != nil {
 		return Result{}, err
 	}
@@ -310,7 +307,7 @@ func (r *op) commitOn(ctx context.Context, c *Change, msg string, pushed *plumbi
 
 // writeCommit writes a commit of tree on parent (zero: none), signed when a
 // signer is configured.
-func (r *Repo) writeCommit(ws *workspace, tree, parent plumbing.Hash, msg string) (plumbing.Hash, error) {
+func (r *Repo) writeCommit(ctx context.Context, ws *workspace, tree, parent plumbing.Hash, msg string) (plumbing.Hash, error) {
 	now := r.opts.now()
 	c := &object.Commit{
 		Author:    object.Signature{Name: r.opts.author.Name, Email: r.opts.author.Email, When: now},
@@ -330,7 +327,7 @@ func (r *Repo) writeCommit(ws *workspace, tree, parent plumbing.Hash, msg string
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		sig, err := r.opts.signer.Sign(rd)
+		sig, err := r.opts.signer.Sign(ctx, rd)
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("gitops: sign commit: %w", err)
 		}

@@ -77,11 +77,6 @@ var (
 	// until the branch changes.
 	ErrPathConflict error = errs.New("path is a file on the branch", false)
 
-	// ErrUpToDate is returned by [Repo.Propose] when the target branch already
-	// holds the rendered tree: nothing is pushed and no pull request is opened
-	// or updated.
-	ErrUpToDate error = errs.New("target already holds the change", false)
-
 	// ErrClosed reports a pull request that was closed without being merged.
 	// The error is a *[ClosedError]. A retry cannot help.
 	ErrClosed error = errs.New("pull request closed without merge", false)

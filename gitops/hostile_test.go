@@ -263,7 +263,7 @@ func TestHostileEchoedCredentials(t *testing.T) {
 		gitops.WithCredentials(func(context.Context, string) (gitops.Credentials, error) {
 			return gitops.Credentials{Username: "x", Password: secret}, nil
 		})} {
-		_, err := newRepo(t, srv.RepoURL("gitops.git"), opt).Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+		_, err := newRepo(t, srv.RepoURL("gitops.git"), opt).Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(1)})
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "denied")
 		assert.NotContains(t, err.Error(), secret)

@@ -120,7 +120,7 @@ func TestBuildContext(t *testing.T) {
 // A panic inside kustomize comes back as ErrPanic, not a crash.
 func TestRunKustomizeRecoversPanic(t *testing.T) {
 	t.Parallel()
-	r, err := runKustomize(nil, "w")
+	r, err := runKustomize(nil, "w", false)
 	assert.Nil(t, r)
 	assert.ErrorIs(t, err, ErrPanic)
 }
@@ -164,7 +164,7 @@ func TestBuildMonorepoComponent(t *testing.T) {
 // sentinels lists every error Build may wrap.
 var sentinels = []error{ErrInvalidMount, ErrInvalidWrapper, ErrInvalidImage, ErrRemote, ErrAbsolutePath,
 	ErrEscape, ErrSymlink, ErrNotFound, ErrInvalidKustomization, ErrInvalidYAML, ErrAliasBomb, ErrTooLarge,
-	ErrDuplicateObject, ErrHelmRefused, ErrKustomize, ErrPanic, ErrInvalid, ErrRead}
+	ErrDuplicateObject, ErrHelmRefused, ErrKustomize, ErrPanic, ErrInvalidOption, ErrRead}
 
 // FuzzBuildTemplate: whatever the deploy template holds, Build returns
 // objects or an error wrapping one of the sentinels, and never a panic.

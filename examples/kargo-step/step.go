@@ -133,7 +133,7 @@ func (s *Step) Run(ctx context.Context, cfg Config) (Output, error) {
 		return Output{}, fmt.Errorf("%w: review needs a forge", ErrInvalidConfig)
 	}
 	var sparseOpts []sparse.Option
-	var gitopsOpts []gitops.Option
+	gitopsOpts := []gitops.Option{gitops.WithCreateTarget(true)}
 	if s.Client != nil {
 		sparseOpts = append(sparseOpts, sparse.WithHTTPClient(s.Client))
 		gitopsOpts = append(gitopsOpts, gitops.WithHTTPClient(s.Client))
@@ -208,20 +208,15 @@ func (s *Step) Run(ctx context.Context, cfg Config) (Output, error) {
 // and, if asked, git-wait-for-pr.
 func (s *Step) review(ctx context.Context, cfg Config, repo *gitops.Repo, change gitops.Change) (Output, error) {
 	target := change.Branch
-	if _, err := repo.Commit(ctx, gitops.Change{ // createTargetBranch: no-op once it exists
-		Branch: target, Dir: ".kargo-step", Message: "Create " + target,
-		Files: map[string][]byte{"README": []byte(target + " receives renders through pull requests.\n")},
-	}); err != nil {
-		return Output{}, err
-	}
 	change.Branch = ""
-	pr, err := repo.Propose(ctx, change, target, s.PullRequests)
-	if errors.Is(err, gitops.ErrUpToDate) { // Kargo: the step is Skipped
-		return Output{Branch: target}, nil
-	}
+	p, err := repo.Propose(ctx, change, target, s.PullRequests)
 	if err != nil {
 		return Output{}, err
 	}
+	if !p.Changed { // Kargo: the step is Skipped
+		return Output{Branch: target}, nil
+	}
+	pr := p.PullRequest
 	out := Output{Branch: pr.Head, Changed: true, PR: pr}
 	if cfg.WaitForMerge {
 		out.MergeCommit, err = gitops.WaitForMerge(ctx, s.PullRequests, pr, gitops.WithPollInterval(50*time.Millisecond, 5*time.Second))

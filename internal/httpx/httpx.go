@@ -90,6 +90,15 @@ type Config struct {
 	Logger *slog.Logger
 	// Prefix starts every log message, e.g. "freight".
 	Prefix string
+	// MaxResponseSize caps the body of every response: one announcing a
+	// longer Content-Length fails before any of it is read, and reading
+	// past the cap fails with *[TooLargeError]. 0 means no cap.
+	MaxResponseSize int64
+	// ReadOnlyElsewhere refuses requests other than GET and HEAD to origins
+	// that are neither Origin nor Trusted, with [ErrOffOrigin]: a redirected
+	// write, or a token exchange that would carry a secret in its body to a
+	// token service on another origin.
+	ReadOnlyElsewhere bool
 }
 
 // New returns a client following cfg, and the redaction set its
@@ -135,29 +144,42 @@ func New(cfg Config) (*http.Client, *redact.Set, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	t := &transport{
-		base: rt, origin: origin, creds: cfg.Credentials, trusted: trusted, secrets: set,
-		policy: cfg.Retry, idempotent: idem, log: redact.Logger(logger, set), prefix: cfg.Prefix,
-	}
 	maxRedirects := cfg.MaxRedirects
 	if maxRedirects == 0 {
 		maxRedirects = DefaultMaxRedirects
 	}
+	maxRedirects = max(maxRedirects, 0)
+	t := &transport{
+		base: rt, origin: origin, creds: cfg.Credentials, trusted: trusted, secrets: set,
+		policy: cfg.Retry, idempotent: idem, log: redact.Logger(logger, set), prefix: cfg.Prefix,
+		maxResponse: cfg.MaxResponseSize, readOnlyElsewhere: cfg.ReadOnlyElsewhere, maxRedirects: maxRedirects,
+	}
 	base.Transport = t
 	base.CheckRedirect = func(req *http.Request, via []*http.Request) error {
-		if len(via) > maxRedirects || maxRedirects < 0 {
-			return fmt.Errorf("%w: more than %d redirects", ErrRedirect, max(maxRedirects, 0))
-		}
-		if prev := via[len(via)-1]; prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
-			return fmt.Errorf("%w: from https to %s", ErrRedirect, req.URL.Scheme)
-		}
-		return nil
+		return checkRedirect(req.URL, via[len(via)-1].URL, len(via), maxRedirects)
 	}
 	return &base, set, nil
 }
 
+// checkRedirect refuses the hop from prev to next when it is redirect
+// number n (1 for the first) of a chain limited to maxRedirects, or when
+// it leaves https.
+func checkRedirect(next, prev *url.URL, n, maxRedirects int) error {
+	if n > maxRedirects {
+		return fmt.Errorf("%w: more than %d redirects", ErrRedirect, maxRedirects)
+	}
+	if prev.Scheme == "https" && next.Scheme != "https" {
+		return fmt.Errorf("%w: from https to %s", ErrRedirect, next.Scheme)
+	}
+	return nil
+}
+
 // ErrRedirect reports a redirect the client refused to follow.
 var ErrRedirect = errors.New("redirect refused")
+
+// ErrOffOrigin reports a request other than GET or HEAD to an untrusted
+// origin that a client built with [Config.ReadOnlyElsewhere] refused.
+var ErrOffOrigin = errors.New("request to an untrusted origin refused")
 
 // OriginOf returns "scheme://host:port" of an absolute http(s) URL, lower
 // case, with the scheme's default port made explicit.
@@ -188,6 +210,10 @@ type transport struct {
 	idempotent func(*http.Request) bool
 	log        *slog.Logger
 	prefix     string
+
+	maxResponse       int64
+	readOnlyElsewhere bool
+	maxRedirects      int
 }
 
 // RetryError is returned when the transport spent its retries on a
@@ -207,6 +233,17 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	stats := statsFrom(ctx)
 	reqOrigin := origin(req.URL)
+	// Clients above this one (go-containerregistry's, the forges' SDKs) may
+	// follow redirects with a policy of their own: the chain a request
+	// carries is checked here too, so no client loops or downgrades.
+	if hops, prev := redirectChain(req); prev != nil {
+		if err := checkRedirect(req.URL, prev, hops, t.maxRedirects); err != nil {
+			return nil, err
+		}
+	}
+	if t.readOnlyElsewhere && !t.trusted[reqOrigin] && req.Method != http.MethodGet && req.Method != http.MethodHead {
+		return nil, fmt.Errorf("%w: %s %s", ErrOffOrigin, req.Method, URL(req.URL))
+	}
 	canRetry := t.idempotent(req) && (req.Body == nil || req.Body == http.NoBody || req.GetBody != nil)
 	var resp *http.Response
 	attempts := 0
@@ -267,10 +304,30 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, err
 	}
+	if t.maxResponse > 0 && resp.Body != nil {
+		if resp.ContentLength > t.maxResponse {
+			resp.Body.Close()
+			return nil, &TooLargeError{Max: t.maxResponse}
+		}
+		resp.Body = LimitBody(resp.Body, t.maxResponse)
+	}
 	if stats != nil && resp.Body != nil {
 		resp.Body = &countingBody{ReadCloser: resp.Body, n: &stats.BytesReceived}
 	}
 	return resp, nil
+}
+
+// redirectChain returns how many redirects led to req and the URL of the
+// request that was redirected to it (nil when req is no redirect).
+func redirectChain(req *http.Request) (int, *url.URL) {
+	if req.Response == nil || req.Response.Request == nil {
+		return 0, nil
+	}
+	n := 0
+	for r := req; r.Response != nil && r.Response.Request != nil && n <= 1000; r = r.Response.Request {
+		n++
+	}
+	return n, req.Response.Request.URL
 }
 
 var errStatus = errors.New("transient status")
@@ -280,9 +337,16 @@ var errStatus = errors.New("transient status")
 func (t *transport) authorize(ctx context.Context, r *http.Request, reqOrigin string) error {
 	if !t.trusted[reqOrigin] {
 		r.Header.Del("Authorization")
+		r.Header.Del("Proxy-Authorization")
 		return nil
 	}
-	if reqOrigin != t.origin || t.creds == nil || r.Header.Get("Authorization") != "" {
+	if h := r.Header.Get("Authorization"); h != "" {
+		// Set by a higher layer (an SDK, a token exchange): a server may
+		// echo it, so it joins the redaction set.
+		recordAuthorization(t.secrets, h)
+		return nil
+	}
+	if reqOrigin != t.origin || t.creds == nil {
 		return nil
 	}
 	c, err := t.creds(ctx, r.URL.Host)
@@ -300,6 +364,25 @@ func (t *transport) authorize(ctx context.Context, r *http.Request, reqOrigin st
 		r.Header.Set("Authorization", "Basic "+enc)
 	}
 	return nil
+}
+
+// recordAuthorization adds the secrets of an Authorization header value to
+// set: the whole value, its credential, and for basic auth the password.
+func recordAuthorization(set *redact.Set, h string) {
+	scheme, cred, ok := strings.Cut(h, " ")
+	set.Add(h)
+	if !ok {
+		return
+	}
+	cred = strings.TrimSpace(cred)
+	set.Add(cred)
+	if strings.EqualFold(scheme, "basic") {
+		if raw, err := base64.StdEncoding.DecodeString(cred); err == nil {
+			if _, pw, ok := strings.Cut(string(raw), ":"); ok {
+				set.Add(pw)
+			}
+		}
+	}
 }
 
 // CredentialsError reports that the credentials provider failed.

@@ -236,3 +236,146 @@ func TestOriginOf(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret")
 }
+
+func TestMaxResponseSize(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked" {
+			w.(http.Flusher).Flush() // no Content-Length: the cap applies while reading
+		}
+		io.WriteString(w, strings.Repeat("x", 100))
+	}))
+	defer srv.Close()
+	c, _, err := httpx.New(httpx.Config{MaxResponseSize: 10})
+	require.NoError(t, err)
+	var tl *httpx.TooLargeError
+
+	_, err = c.Get(srv.URL + "/announced")
+	require.ErrorAs(t, err, &tl, "a Content-Length over the cap fails before the body is read")
+	assert.EqualValues(t, 10, tl.Max)
+
+	resp, err := c.Get(srv.URL + "/chunked")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	require.ErrorAs(t, err, &tl)
+	assert.Len(t, got, 10)
+}
+
+func TestReadOnlyElsewhere(t *testing.T) {
+	t.Parallel()
+	var other authLog
+	otherSrv := httptest.NewServer(other.handler(func(http.ResponseWriter, *http.Request) {}))
+	defer otherSrv.Close()
+	c, _, err := httpx.New(httpx.Config{Origin: "http://registry.invalid", ReadOnlyElsewhere: true})
+	require.NoError(t, err)
+	_, err = c.Post(otherSrv.URL+"/token", "application/x-www-form-urlencoded", strings.NewReader("refresh_token=secret"))
+	require.ErrorIs(t, err, httpx.ErrOffOrigin)
+	resp, err := c.Get(otherSrv.URL + "/blob")
+	require.NoError(t, err, "reads elsewhere (a CDN) stay allowed")
+	resp.Body.Close()
+	assert.Len(t, other.all(), 1)
+}
+
+// A client above httpx that replaces CheckRedirect with a policy of its own
+// (as go-containerregistry does) still cannot loop or leave https.
+func TestRedirectPolicyInTheTransport(t *testing.T) {
+	t.Parallel()
+	var hops atomic.Int32
+	loop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hops.Add(1)
+		http.Redirect(w, r, "/again", http.StatusFound)
+	}))
+	defer loop.Close()
+	c, _, err := httpx.New(httpx.Config{MaxRedirects: 3})
+	require.NoError(t, err)
+	lax := &http.Client{Transport: c.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+	_, err = lax.Get(loop.URL)
+	require.ErrorIs(t, err, httpx.ErrRedirect)
+	assert.EqualValues(t, 4, hops.Load(), "the first request and 3 redirects")
+
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, loop.URL, http.StatusFound)
+	}))
+	defer tlsSrv.Close()
+	c, _, err = httpx.New(httpx.Config{Client: tlsSrv.Client()})
+	require.NoError(t, err)
+	lax = &http.Client{Transport: c.Transport, CheckRedirect: func(*http.Request, []*http.Request) error { return nil }}
+	hops.Store(0)
+	_, err = lax.Get(tlsSrv.URL)
+	require.ErrorIs(t, err, httpx.ErrRedirect)
+	assert.Zero(t, hops.Load(), "the http server was never asked")
+}
+
+// Authorization headers set by a higher layer join the redaction set, so a
+// server echoing them cannot get them into errors or logs.
+func TestHigherLayerCredentialsAreRedacted(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer srv.Close()
+	c, secrets, err := httpx.New(httpx.Config{Origin: srv.URL})
+	require.NoError(t, err)
+	for _, set := range []func(*http.Request){
+		func(r *http.Request) { r.Header.Set("Authorization", "Bearer sdk-token-1234") },
+		func(r *http.Request) { r.SetBasicAuth("robot", "basic-pass-5678") },
+	} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL, nil)
+		set(req)
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	out := secrets.String("echo: sdk-token-1234 basic-pass-5678 " + "cm9ib3Q6YmFzaWMtcGFzcy01Njc4")
+	assert.NotContains(t, out, "sdk-token-1234")
+	assert.NotContains(t, out, "basic-pass-5678")
+	assert.NotContains(t, out, "cm9ib3Q6YmFzaWMtcGFzcy01Njc4")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// FuzzAuthorizationRedacted: whatever Authorization header a higher layer
+// sets on a request to the origin, the client's redaction set masks its
+// credential afterwards (so a server echoing it cannot leak it), and the
+// header reaches no other origin.
+func FuzzAuthorizationRedacted(f *testing.F) {
+	f.Add("Bearer", "tok-1234")
+	f.Add("Basic", "dTpwYXNzLXdvcmQ=")
+	f.Add("token", "ghs_abc")
+	f.Add("", "weird")
+	f.Fuzz(func(t *testing.T, scheme, cred string) {
+		h := strings.TrimSpace(scheme + " " + cred)
+		if len(strings.TrimSpace(cred)) < 4 || strings.ContainsAny(h, "\r\n\x00") {
+			return
+		}
+		var got []string
+		base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			got = append(got, r.URL.Host+"="+r.Header.Get("Authorization"))
+			return &http.Response{StatusCode: 200, Body: http.NoBody, Request: r}, nil
+		})
+		c, secrets, err := httpx.New(httpx.Config{Client: &http.Client{Transport: base}, Origin: "https://home.example"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []string{"https://home.example/x", "https://home.example:444/x"} {
+			req, err := http.NewRequest(http.MethodGet, u, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", h)
+			if resp, err := c.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+		if len(got) != 2 || got[1] != "home.example:444=" {
+			t.Fatalf("requests %q", got)
+		}
+		masked := secrets.String("echo: " + req(got[0]))
+		if c := strings.TrimSpace(cred); strings.Contains(masked, c) {
+			t.Fatalf("header %q: %q stays in %q", h, c, masked)
+		}
+	})
+}
+
+func req(s string) string { _, v, _ := strings.Cut(s, "="); return v }
