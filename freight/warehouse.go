@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/railyard-gitops/railyard/internal/httpx"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -185,14 +186,17 @@ func NewWarehouse(name string, git CommitSource, images []ImageLister, opts ...O
 // not wrap [ErrRefused]. A moved immutable tag is not an error of Discover:
 // see [Discovery.Err].
 func (w *Warehouse) Discover(ctx context.Context) (*Discovery, error) {
-	// Registry requests count into regStats; History counts its own.
-	ctx, regStats := withCallStats(ctx)
+	// Registry requests count into regStats (internal/httpx counts the
+	// requests of the context's counter); History counts its own, and its
+	// context gets a counter of its own so they do not mix.
+	ctx, regStats := httpx.WithStats(ctx)
 	var hist *History
 	tagLists := make([][]string, len(w.images))
 	pages := make([]int, len(w.images))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		hist, err = w.git.History(gctx)
+		gitCtx, _ := httpx.WithStats(gctx)
+		hist, err = w.git.History(gitCtx)
 		return err
 	})
 	for i, src := range w.images {
@@ -239,7 +243,7 @@ func (w *Warehouse) Discover(ctx context.Context) (*Discovery, error) {
 	}
 	d.Freight = kept
 	d.Unpaired = append(d.Unpaired, refused...)
-	d.Stats.RegistryRequests = int(regStats.requests.Load())
+	d.Stats.RegistryRequests = int(regStats.Requests.Load())
 	w.o.logger.InfoContext(ctx, "freight: discovered",
 		"warehouse", w.name, "freight", len(d.Freight), "unpaired", len(d.Unpaired),
 		"commits", d.Stats.Commits, "tags", d.Stats.Tags, "strategy", d.Stats.Git.Strategy)

@@ -173,6 +173,9 @@ func TestWarehouseDiscover(t *testing.T) {
 	// The client also counts the https probe go-containerregistry races
 	// against http for a loopback registry.
 	assert.LessOrEqual(t, d.Stats.RegistryRequests, d.Stats.TagPages+len(d.Freight)+2)
+	// Regression: the counter lived in a transport only the git side used,
+	// so RegistryRequests was 0 once the registry moved to internal/httpx.
+	assert.GreaterOrEqual(t, d.Stats.RegistryRequests, d.Stats.TagPages+len(d.Freight)+1, "pages, HEADs and the ping")
 	assert.Equal(t, StrategyCommitsOnly, d.Stats.Git.Strategy)
 }
 
