@@ -140,7 +140,7 @@ func (s *Step) Run(ctx context.Context, cfg Config) (Output, error) {
 	}
 	if s.Token != "" {
 		sparseOpts = append(sparseOpts, sparse.WithBasicAuth("x-access-token", s.Token))
-		gitopsOpts = append(gitopsOpts, gitops.WithToken(s.Token))
+		gitopsOpts = append(gitopsOpts, gitops.WithBasicAuth("x-access-token", s.Token))
 	}
 	policyBranch := cmp.Or(cfg.Policy, "main")
 	appDir := path.Join("apps", cfg.App)
