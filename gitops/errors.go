@@ -161,7 +161,9 @@ func (e *ConflictError) Error() string {
 }
 
 // Is reports whether target is [ErrConflict] or [ErrUnavailable].
-func (e *ConflictError) Is(target error) bool { return target == ErrConflict || target == ErrUnavailable }
+func (e *ConflictError) Is(target error) bool {
+	return target == ErrConflict || target == ErrUnavailable
+}
 
 // Retryable reports true: a later attempt may find the branch still.
 func (e *ConflictError) Retryable() bool { return true }
