@@ -366,7 +366,7 @@ func newResult(rm resmap.ResMap) (r *Result, err error) {
 	errs := make([]error, len(resources))
 	encode := func(i int) {
 		res := resources[i]
-		y, err := res.AsYAML()
+		y, err := encodeObject(res)
 		if err != nil {
 			errs[i] = fmt.Errorf("%w: encode %s: %w", ErrKustomize, res.CurId(), err)
 			return
