@@ -49,7 +49,7 @@ const (
 // credentials database over it, and Kargo's real local promotion engine
 // with railyard's step registered in Kargo's default registry.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	world  *demoworld.World
 	client client.Client
 	engine *promotion.LocalEngine
@@ -72,7 +72,7 @@ func (f *recordingForge) Tokens() []string {
 
 // The step registration is process-wide (Kargo's default registry), so
 // tests using env do not run in parallel.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	w := demoworld.Start(t)
 	scheme := runtime.NewScheme()
@@ -159,18 +159,22 @@ func (e *env) newPromotion(stage string, f *kargoapi.Freight, spec *kargoapi.Pro
 	if spec == nil {
 		spec = loadTemplate(e.t)
 	}
-	return &kargoapi.Promotion{
+	promo := &kargoapi.Promotion{
 		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%s.%d", stage, f.Name[:7], time.Now().UnixNano()), Namespace: project},
 		Spec:       kargoapi.PromotionSpec{Stage: stage, Freight: f.Name, Vars: spec.Vars, Steps: spec.Steps},
 	}
+	// What Kargo's Promotion webhook does on creation: tasks inflated,
+	// every step given an alias (step-<i> when the template has none).
+	require.NoError(e.t, api.InflateSteps(context.Background(), e.client, promo))
+	return promo
 }
 
-func loadTemplate(t *testing.T) *kargoapi.PromotionTemplateSpec {
+func loadTemplate(t testing.TB) *kargoapi.PromotionTemplateSpec {
 	t.Helper()
 	return loadTemplateFile(t, "testdata/promotion-template.yaml")
 }
 
-func loadTemplateFile(t *testing.T, name string) *kargoapi.PromotionTemplateSpec {
+func loadTemplateFile(t testing.TB, name string) *kargoapi.PromotionTemplateSpec {
 	t.Helper()
 	b, err := os.ReadFile(name)
 	require.NoError(t, err)

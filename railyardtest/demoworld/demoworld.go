@@ -323,6 +323,12 @@ func (w *World) GitRequests() int64 {
 	return w.served.Git.Total(demo.MonorepoName).Requests + w.served.Git.Total(demo.GitOpsName).Requests
 }
 
+// GitBytesServed counts the response bytes the git server has sent for
+// both repositories since the world started.
+func (w *World) GitBytesServed() int64 {
+	return w.served.Git.Total(demo.MonorepoName).ResponseBytes + w.served.Git.Total(demo.GitOpsName).ResponseBytes
+}
+
 // Git runs the git CLI in dir with a hermetic environment (no system or
 // global configuration) and returns its trimmed standard output; the error
 // includes its standard error.
