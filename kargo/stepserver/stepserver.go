@@ -178,7 +178,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			reply(w, http.StatusRequestEntityTooLarge, Response{Status: "Failed", Error: fmt.Sprintf("the body exceeds %d bytes", MaxRequestBytes)})
 			return
 		}
-		reply(w, http.StatusBadRequest, Response{Status: "Errored", Error: "reading the body failed", Retryable: true})
+		reply(w, http.StatusBadRequest, Response{Status: "Failed", Error: "reading the body failed"})
 		return
 	}
 	cfg, err := renderbranch.ParseConfig(body)
