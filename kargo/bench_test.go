@@ -2,12 +2,19 @@ package kargo_test
 
 import (
 	"context"
+	"flag"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	kargoapi "github.com/akuity/kargo/api/v1alpha1"
+
+	"github.com/railyard-gitops/railyard/railyardtest/demoworld"
 )
+
+// benchWorld is the size of the demo world BenchmarkFourStages promotes in
+// (the unit tests always use the small one).
+var benchWorld = flag.String("world", string(demoworld.Small), "demo world size for BenchmarkFourStages: small, medium or large")
 
 // BenchmarkFourStages promotes the demo world's newest pair to its four
 // stages through Kargo's local engine, two ways, each iteration on a fresh
@@ -25,7 +32,7 @@ import (
 // Reported: time per four-stage promotion, git requests and response bytes
 // the git server counted.
 //
-//	kargo/hack/kargo-go test -run '^$' -bench FourStages -benchtime 3x .
+//	kargo/hack/kargo-go test -run '^$' -bench FourStages -benchtime 3x . -world medium
 func BenchmarkFourStages(b *testing.B) {
 	for _, way := range []string{"railyard", "kargo-chain"} {
 		b.Run(way, func(b *testing.B) {
@@ -33,7 +40,7 @@ func BenchmarkFourStages(b *testing.B) {
 			var requests, bytes int64
 			for range b.N {
 				b.StopTimer()
-				e := newEnv(b)
+				e := newEnvIn(b, demoworld.StartSize(b, demoworld.Size(*benchWorld)))
 				f := e.newFreight(e.world.Newest().ID)
 				var spec *kargoapi.PromotionTemplateSpec
 				if way == "kargo-chain" {

@@ -74,7 +74,12 @@ func (f *recordingForge) Tokens() []string {
 // tests using env do not run in parallel.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	w := demoworld.Start(t)
+	return newEnvIn(t, demoworld.Start(t))
+}
+
+// newEnvIn is newEnv over the world w.
+func newEnvIn(t testing.TB, w *demoworld.World) *env {
+	t.Helper()
 	scheme := runtime.NewScheme()
 	require.NoError(t, kargoapi.AddToScheme(scheme))
 	require.NoError(t, corev1.AddToScheme(scheme))

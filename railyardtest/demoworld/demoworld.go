@@ -122,7 +122,39 @@ type World struct {
 // missing or the world cannot be built or served.
 func Start(tb testing.TB) *World {
 	tb.Helper()
-	w, err := demo.BuildCached(demo.Small, demo.DefaultSeed)
+	return StartSize(tb, Small)
+}
+
+// Size names a size of the demo world.
+type Size string
+
+// The sizes. The same size always gives the same commits and tags.
+const (
+	// Small has 40 commits and about 300 files; it builds in well under
+	// a second.
+	Small Size = "small"
+	// Medium has 1,000 commits and about 20,000 files holding about
+	// 100 MB, for benchmarks; the first build takes minutes.
+	Medium Size = "medium"
+	// Large has 5,200 commits and more than 1 GiB in about 110,000 files.
+	Large Size = "large"
+)
+
+// StartSize is [Start] for a world of size s.
+func StartSize(tb testing.TB, size Size) *World {
+	tb.Helper()
+	var preset demo.Preset
+	switch size {
+	case Small:
+		preset = demo.Small
+	case Medium:
+		preset = demo.Medium
+	case Large:
+		preset = demo.Large
+	default:
+		tb.Fatalf("demoworld: unknown size %q", size)
+	}
+	w, err := demo.BuildCached(preset, demo.DefaultSeed)
 	if err != nil {
 		tb.Fatalf("demoworld: build: %v", err)
 	}
