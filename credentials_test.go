@@ -120,6 +120,23 @@ func TestCredentialsNeverLeak(t *testing.T) {
 	_, err = repo.Commit(ctx, gitops.Change{Branch: "stage/..bad", Files: map[string][]byte{"a": nil}, Message: "m"})
 	check("gitops bad branch", err)
 
+	// Malformed URLs carrying a password: parsers quote what they got (a
+	// gitops.NewRepo error quoted the secret).
+	for _, u := range []string{"https://x:" + secret + "@host:badport/r.git", "http://x:" + secret + "@[::1/r.git"} {
+		_, err := gitops.NewRepo(u, gitops.WithLogger(logger))
+		require.Error(t, err, u)
+		check("gitops malformed URL", err)
+		_, err = freight.NewGitSource(u, "main", freight.WithLogger(logger))
+		require.Error(t, err, u)
+		check("freight malformed URL", err)
+		_, err = gitea.New(u, "org", "gitops", gitea.WithLogger(logger))
+		require.Error(t, err, u)
+		check("gitea malformed URL", err)
+		_, err = github.New("org", "gitops", github.WithBaseURL(u), github.WithLogger(logger))
+		require.Error(t, err, u)
+		check("github malformed URL", err)
+	}
+
 	// The forge providers: a server that refuses every call and echoes
 	// what it got, as some proxies do.
 	echo := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
@@ -127,11 +144,11 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		_, _ = rw.Write([]byte(`{"message":"bad credentials: ` + r.Header.Get("Authorization") + `"}`))
 	}))
 	defer echo.Close()
-	gh, err := github.New("org", "gitops", github.WithBaseURL(echo.URL+"/"), github.WithToken(secret), github.WithLogger(logger))
+	gh, err := github.New("org", "gitops", github.WithBaseURL(echo.URL+"/"), github.WithBearerToken(secret), github.WithLogger(logger))
 	require.NoError(t, err)
 	_, err = gh.Get(ctx, 1)
 	check("github get", err)
-	gt, err := gitea.New(echo.URL, "org", "gitops", gitea.WithToken(secret), gitea.WithLogger(logger))
+	gt, err := gitea.New(echo.URL, "org", "gitops", gitea.WithBearerToken(secret), gitea.WithLogger(logger))
 	require.NoError(t, err)
 	_, err = gt.FindOpen(ctx, "head", "stage/production")
 	check("gitea find", err)

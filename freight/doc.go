@@ -52,15 +52,24 @@
 //
 // Tags and ids are parsed strictly; anything else is a decoy, never a
 // candidate. Credentials (user info in a git URL, [WithBasicAuth],
-// [WithBearerToken], [WithGitHubToken], the Docker config) are sent only to
-// the source they were given for ([WithGitHubToken] only to github.com and
-// ghcr.io) and never appear in errors or logs: URLs are stored and logged
-// without user info and with query values elided. Registry pagination links
-// are followed only to the same scheme and host, and pages are bounded in
-// size and number. Git objects land in a temporary directory that is
-// removed before [GitSource.History] returns. [LegacyGitflowGate] reads only one bounded file per commit from
-// the fs.FS it is given, at a path built from validated single path
-// elements.
+// [WithBearerToken], [WithCredentials], [WithGitHubToken], the Docker
+// config) are sent only to the source they were given for
+// ([WithGitHubToken] only to github.com and ghcr.io) and never appear in
+// errors or logs, even when a server echoes them back: URLs are stored and
+// logged without user info and with query values elided, and every secret
+// a source hands out is masked. On the registry side they reach only the
+// registry's origin (scheme, host and port) and its token service when
+// that shares the origin, is a known public one or is trusted with
+// [WithTrustedAuthOrigins]; a redirect or a WWW-Authenticate realm
+// elsewhere (another port, or "localhost" for 127.0.0.1) gets requests
+// without them, and no request but a read goes there. Registry
+// pagination links are followed only to the same scheme and host; pages,
+// tags and every answer are bounded ([WithMaxPages], [WithMaxTags],
+// [WithMaxResponseSize]) before memory is spent, and redirects are bounded
+// and never leave https. Git objects land in a temporary directory that is
+// removed before [GitSource.History] returns. [LegacyGitflowGate] reads
+// only one bounded file per commit from the fs.FS it is given, at a path
+// built from validated single path elements.
 //
 // # Concurrency
 //
@@ -71,11 +80,14 @@
 // # Errors
 //
 // Invalid input is reported with errors wrapping the sentinels in errors.go
-// ([ErrInvalidCommitID], [ErrInvalidOption], [ErrRefused], ...), typed where
-// callers need fields ([CommitIDError], [MovedTagError], [RemoteError]).
+// ([ErrInvalidCommitID], [ErrInvalid], [ErrRefused], ...), typed where
+// callers need fields ([CommitIDError], [MovedTagError], [RemoteError],
+// [LimitError]). An option given to a constructor it does not affect is
+// refused with [ErrInvalid].
 // Use errors.Is and errors.As. Network failures come as a [*RemoteError]
-// wrapping [ErrNotFound], [ErrBranchNotFound], [ErrUnauthorized] or
-// [ErrRejected] (retrying cannot help) or [ErrUnavailable] (transient
+// wrapping [ErrNotFound], [ErrBranchNotFound], [ErrUnauthorized],
+// [ErrRejected], [ErrLimitExceeded] or [ErrUnsafeContent] (retrying cannot
+// help) or [ErrUnavailable] (transient
 // failures outlasted [WithRetries]; a later call may succeed), or the
 // context's error.
 package freight

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
-	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 )
 
 // faultPlan draws faults from a seeded source: about a third of requests
@@ -88,7 +89,7 @@ func TestFaultInjection(t *testing.T) {
 	require.NoError(t, err)
 	img, err := NewImageSource(reg.Repo("app"), append(opts, WithBasicAuth("robot", secret), WithPageSize(4))...)
 	require.NoError(t, err)
-	wh, err := NewWarehouse("codeai", git, []*ImageSource{img}, opts...)
+	wh, err := NewWarehouse("codeai", git, []*ImageSource{img}, WithLogger(logs.Logger()))
 	require.NoError(t, err)
 
 	var mu sync.Mutex

@@ -4,27 +4,39 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/railyard-gitops/railyard/internal/httpx"
 )
 
-// FuzzNextPage: any Link header either yields no next page, an error, or a
-// page on the same registry.
-func FuzzNextPage(f *testing.F) {
-	for _, s := range []string{"", `</v2/a/tags/list?last=b>; rel="next"`, `<http://evil/x>; rel="next"`, `<>; rel=next`, `<%zz>`, "<", ">"} {
+// FuzzTrustedAuthOrigins: any string is either refused with ErrInvalid,
+// without its password, or accepted as an absolute http(s) origin without
+// user info, path or query, that httpx can scope credentials to.
+func FuzzTrustedAuthOrigins(f *testing.F) {
+	for _, s := range []string{"https://auth.docker.io", "http://localhost:5001/", "https://u:secret@x", "https://x/token", "ftp://x", "https://x?q", "", "https://[::1]:443"} {
 		f.Add(s)
 	}
-	cur, err := url.Parse("https://ghcr.io/v2/org/app/tags/list?n=100")
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Fuzz(func(t *testing.T, header string) {
-		next, err := nextPage(header, cur)
-		if err != nil || next == nil {
+	f.Fuzz(func(t *testing.T, raw string) {
+		o, err := newOptionsFor(forImage, []Option{WithTrustedAuthOrigins(raw)})
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("%q: %v", raw, err)
+			}
+			if u, perr := url.Parse(raw); perr == nil && u.User != nil {
+				if pw, ok := u.User.Password(); ok && len(pw) >= 4 && strings.Contains(err.Error(), pw) {
+					t.Fatalf("%q: password in %v", raw, err)
+				}
+			}
 			return
 		}
-		if next.Host != cur.Host || next.Scheme != cur.Scheme || next.User != nil {
-			t.Fatalf("Link %q leads to %s", header, next)
+		u, err := url.Parse(o.trustedAuth[0])
+		if err != nil || u.User != nil || u.RawQuery != "" || (u.Path != "" && u.Path != "/") {
+			t.Fatalf("accepted %q", raw)
+		}
+		if _, err := httpx.OriginOf(raw); err != nil {
+			t.Fatalf("accepted %q, which httpx refuses: %v", raw, err)
 		}
 	})
 }

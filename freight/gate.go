@@ -32,10 +32,14 @@ func (fn GateFunc) Check(ctx context.Context, f Freight) error { return fn(ctx, 
 // maxGateFile bounds what LegacyGitflowGate reads of one record.
 const maxGateFile = 64 << 10
 
+// DefaultLegacyGitflowLayout is where [LegacyGitflowGate] looks for a merge
+// record when its Layout is empty.
+const DefaultLegacyGitflowLayout = "warehouses/{warehouse}/legacy-gitflow/{env}/merged/{tag}.yaml"
+
 // LegacyGitflowGate admits a Freight only when the legacy git-flow process
-// has recorded its merge: the file
-// warehouses/<Warehouse>/legacy-gitflow/<Env>/merged/git-<sha>.yaml exists in
-// FS (the GitOps repository's main branch) and holds
+// has recorded its merge: the file at Layout (by default
+// warehouses/<Warehouse>/legacy-gitflow/<Env>/merged/git-<sha>.yaml) exists
+// in FS (the GitOps repository's main branch) and holds
 //
 //	revision: <full commit id>
 //	tag: git-<full commit id>
@@ -49,6 +53,10 @@ type LegacyGitflowGate struct {
 	FS        fs.FS
 	Warehouse string
 	Env       string
+	// Layout is the record's path in FS, with the placeholders {warehouse},
+	// {env}, {tag} (git-<sha>) and {id} (<sha>) replaced; it must name
+	// {tag} or {id}. Empty means [DefaultLegacyGitflowLayout].
+	Layout string
 }
 
 // LegacyGitflowRecord is the content of one legacy git-flow merge record.
@@ -59,9 +67,21 @@ type LegacyGitflowRecord struct {
 	MergedAt time.Time `yaml:"mergedAt"`
 }
 
-// RecordPath returns the path in FS of the merge record for commit id.
+// RecordPath returns the path in FS of the merge record for commit id, or
+// "" when Layout is not usable (see [LegacyGitflowGate.Check]).
 func (g LegacyGitflowGate) RecordPath(id string) string {
-	return path.Join("warehouses", g.Warehouse, "legacy-gitflow", g.Env, "merged", TagPrefix+id+".yaml")
+	layout := g.Layout
+	if layout == "" {
+		layout = DefaultLegacyGitflowLayout
+	}
+	if !strings.Contains(layout, "{tag}") && !strings.Contains(layout, "{id}") {
+		return ""
+	}
+	p := strings.NewReplacer("{warehouse}", g.Warehouse, "{env}", g.Env, "{tag}", TagPrefix+id, "{id}", id).Replace(layout)
+	if !fs.ValidPath(p) || p != path.Clean(p) || strings.ContainsAny(p, `\{}`) {
+		return ""
+	}
+	return p
 }
 
 // isPathElem reports whether s is one clean, non-special path element.
@@ -69,8 +89,10 @@ func isPathElem(s string) bool {
 	return fs.ValidPath(s) && s != "." && !strings.ContainsAny(s, `/\:`)
 }
 
-// Check implements [Gate]. It returns an error wrapping [ErrInvalidOption]
-// when Warehouse or Env is not a single path element or FS is nil.
+// Check implements [Gate]. It returns an error wrapping [ErrInvalid]
+// when Warehouse or Env is not a single path element, FS is nil, or Layout
+// names neither {tag} nor {id}, has an unknown placeholder or does not make
+// a clean relative path.
 func (g LegacyGitflowGate) Check(ctx context.Context, f Freight) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -81,12 +103,15 @@ func (g LegacyGitflowGate) Check(ctx context.Context, f Freight) error {
 	}
 	if !isPathElem(g.Warehouse) || !isPathElem(g.Env) {
 		return fmt.Errorf("%w: legacy-gitflow: warehouse %q and env %q must be single path elements",
-			ErrInvalidOption, g.Warehouse, g.Env)
+			ErrInvalid, g.Warehouse, g.Env)
 	}
 	if g.FS == nil {
-		return fmt.Errorf("%w: legacy-gitflow: no FS", ErrInvalidOption)
+		return fmt.Errorf("%w: legacy-gitflow: no FS", ErrInvalid)
 	}
 	p := g.RecordPath(id)
+	if p == "" {
+		return fmt.Errorf("%w: legacy-gitflow: layout %q does not make a clean relative path naming {tag} or {id}", ErrInvalid, g.Layout)
+	}
 	file, err := g.FS.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: legacy-gitflow: no merge record %s", ErrRefused, p)

@@ -43,10 +43,19 @@ func TestLegacyGitflowGate(t *testing.T) {
 		{"alias bomb", fstest.MapFS{dir + "git-" + sha1ID + ".yaml": {Data: []byte(bomb)}}, LegacyGitflowGate{Warehouse: "codeai", Env: "production"}, good, ErrRefused, "malformed"},
 		{"oversized", fstest.MapFS{dir + "git-" + sha1ID + ".yaml": {Data: []byte(strings.Repeat("#", maxGateFile+1))}}, LegacyGitflowGate{Warehouse: "codeai", Env: "production"}, good, ErrRefused, "exceeds"},
 		{"short commit id", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production"}, Freight{Commit: Commit{ID: "0123456"}}, ErrRefused, "not a full id"},
-		{"warehouse traversal", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "..", Env: "production"}, good, ErrInvalidOption, ""},
-		{"env with slash", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "a/b"}, good, ErrInvalidOption, ""},
-		{"empty env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai"}, good, ErrInvalidOption, ""},
-		{"dot env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "."}, good, ErrInvalidOption, ""},
+		{"warehouse traversal", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "..", Env: "production"}, good, ErrInvalid, ""},
+		{"env with slash", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "a/b"}, good, ErrInvalid, ""},
+		{"empty env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai"}, good, ErrInvalid, ""},
+		{"dot env", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "."}, good, ErrInvalid, ""},
+		// Another organisation's layout.
+		{"custom layout", fstest.MapFS{"gates/production/" + sha1ID + ".yml": record(sha1ID, "git-"+sha1ID)},
+			LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "gates/{env}/{id}.yml"}, good, nil, ""},
+		{"custom layout, record elsewhere", fstest.MapFS{dir + "git-" + sha1ID + ".yaml": record(sha1ID, "git-"+sha1ID)},
+			LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "gates/{env}/{tag}.yaml"}, good, ErrRefused, "no merge record"},
+		{"layout without commit", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "gates/{env}/ok.yaml"}, good, ErrInvalid, "layout"},
+		{"layout escaping", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "../{tag}.yaml"}, good, ErrInvalid, "layout"},
+		{"layout absolute", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "/etc/{tag}"}, good, ErrInvalid, "layout"},
+		{"layout unknown placeholder", fstest.MapFS{}, LegacyGitflowGate{Warehouse: "codeai", Env: "production", Layout: "{app}/{tag}.yaml"}, good, ErrInvalid, "layout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,12 +96,12 @@ func TestLegacyGitflowGateErrors(t *testing.T) {
 }
 
 // Regression: a gate without FS panicked (nil interface) inside Discover,
-// taking the caller down, instead of returning ErrInvalidOption.
+// taking the caller down, instead of returning ErrInvalid.
 func TestLegacyGitflowGateWithoutFS(t *testing.T) {
 	t.Parallel()
 	g := LegacyGitflowGate{Warehouse: "w", Env: "e"}
 	var err error
 	require.NotPanics(t, func() { err = g.Check(context.Background(), Freight{Commit: Commit{ID: sha1ID}}) })
-	assert.ErrorIs(t, err, ErrInvalidOption)
+	assert.ErrorIs(t, err, ErrInvalid)
 	assert.NotErrorIs(t, err, ErrRefused)
 }

@@ -80,7 +80,7 @@ type GitSource struct {
 // (http or https). User info in repoURL is used as basic auth and removed
 // from the URL everywhere else. Options: [WithLimit], [WithIncludePaths],
 // [WithObjectFormat], credentials, [WithTransport], [WithRetries],
-// [WithLogger]. It returns an error wrapping [ErrInvalidOption] for an
+// [WithLogger]. It returns an error wrapping [ErrInvalid] for an
 // unsupported URL, an invalid branch name or a rejected option; it does no
 // I/O.
 func NewGitSource(repoURL, branch string, opts ...Option) (*GitSource, error) {

@@ -179,11 +179,11 @@ func TestGitSourceErrors(t *testing.T) {
 		{srv.RepoURL("monorepo.git"), "main.lock"},
 	} {
 		_, err := NewGitSource(bad.url, bad.branch)
-		assert.ErrorIs(t, err, ErrInvalidOption, "%q %q", bad.url, bad.branch)
+		assert.ErrorIs(t, err, ErrInvalid, "%q %q", bad.url, bad.branch)
 	}
 	for _, p := range []string{"/abs", "../up", "a/../b", "*.yaml", "dir/", ".", ""} {
 		_, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", WithIncludePaths(p))
-		assert.ErrorIs(t, err, ErrInvalidOption, "include path %q", p)
+		assert.ErrorIs(t, err, ErrInvalid, "include path %q", p)
 	}
 }
 

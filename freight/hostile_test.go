@@ -29,7 +29,7 @@ func TestHostileInputs(t *testing.T) {
 	f, err := os.Open("testdata/hostile.txt")
 	require.NoError(t, err)
 	defer f.Close()
-	offline := WithTransport(noNetwork{t})
+	offline := WithHTTPClient(&http.Client{Transport: noNetwork{t}})
 	git, err := NewGitSource("https://git.example/org/mono.git", "main", offline)
 	require.NoError(t, err)
 	img, err := NewImageSource("ghcr.io/org/app", offline)
@@ -56,23 +56,23 @@ func TestHostileInputs(t *testing.T) {
 			assert.False(t, Matches(Image{Tag: v}, Commit{ID: sha1ID}), "tag %q", v)
 		case "branch":
 			_, err = NewGitSource("https://git.example/org/mono.git", v, offline)
-			assert.ErrorIs(t, err, ErrInvalidOption, "branch %q", v)
+			assert.ErrorIs(t, err, ErrInvalid, "branch %q", v)
 		case "giturl":
 			_, err = NewGitSource(v, "main", offline)
-			assert.ErrorIs(t, err, ErrInvalidOption, "git URL %q", v)
+			assert.ErrorIs(t, err, ErrInvalid, "git URL %q", v)
 		case "include":
 			_, err = NewGitSource("https://git.example/org/mono.git", "main", offline, WithIncludePaths(v))
-			assert.ErrorIs(t, err, ErrInvalidOption, "include path %q", v)
+			assert.ErrorIs(t, err, ErrInvalid, "include path %q", v)
 		case "warehouse":
 			_, err = NewWarehouse(v, git, []*ImageSource{img})
-			assert.ErrorIs(t, err, ErrInvalidOption, "warehouse %q", v)
+			assert.ErrorIs(t, err, ErrInvalid, "warehouse %q", v)
 		case "image":
 			_, err = NewImageSource(v, offline)
-			assert.ErrorIs(t, err, ErrInvalidOption, "image repository %q", v)
+			assert.ErrorIs(t, err, ErrInvalid, "image repository %q", v)
 		case "env":
 			gate := LegacyGitflowGate{FS: fstest.MapFS{}, Warehouse: "codeai", Env: v}
 			err = gate.Check(context.Background(), Freight{Commit: Commit{ID: sha1ID}})
-			assert.ErrorIs(t, err, ErrInvalidOption, "env %q", v)
+			assert.ErrorIs(t, err, ErrInvalid, "env %q", v)
 		default:
 			t.Fatalf("unknown kind in %q", line)
 		}

@@ -68,15 +68,15 @@ type KargoWarehouse struct {
 // NewestBuild image subscription per repository with [AllowTagsRegex] and
 // [IgnoreTagsRegex] (the default SemVer strategy silently discovers nothing
 // for git-<sha> tags), and the [CriteriaExpression] unless Manual is set.
-// It returns an error wrapping [ErrInvalidOption] when a required field is
+// It returns an error wrapping [ErrInvalid] when a required field is
 // missing or a value is outside what Kargo accepts.
 func WarehouseYAML(w KargoWarehouse) ([]byte, error) {
 	if w.Name == "" || w.Project == "" || w.GitURL == "" || w.Branch == "" || len(w.ImageRepos) == 0 {
-		return nil, fmt.Errorf("%w: kargo warehouse needs name, project, git URL, branch and image repositories", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: kargo warehouse needs name, project, git URL, branch and image repositories", ErrInvalid)
 	}
 	if w.DiscoveryLimit < 0 || w.DiscoveryLimit > 100 || w.Interval < 0 || w.Interval%time.Second != 0 {
 		return nil, fmt.Errorf("%w: kargo warehouse discovery limit %d (1..100) or interval %s (whole seconds)",
-			ErrInvalidOption, w.DiscoveryLimit, w.Interval)
+			ErrInvalid, w.DiscoveryLimit, w.Interval)
 	}
 	limit := w.DiscoveryLimit
 	if limit == 0 {
@@ -114,18 +114,18 @@ func WarehouseYAML(w KargoWarehouse) ([]byte, error) {
 // [KargoID](origin, f) with origin the Warehouse name, for Warehouses with
 // freightCreationPolicy Manual. Every image must carry its digest; otherwise,
 // or when project or origin is empty or f.Commit.ID is not a full id, it
-// returns an error wrapping [ErrInvalidOption].
+// returns an error wrapping [ErrInvalid].
 func FreightManifest(project, origin string, f Freight) ([]byte, error) {
 	if project == "" || origin == "" || strings.Contains(origin, "/") {
-		return nil, fmt.Errorf("%w: freight manifest needs a project and a warehouse name", ErrInvalidOption)
+		return nil, fmt.Errorf("%w: freight manifest needs a project and a warehouse name", ErrInvalid)
 	}
 	if !isFullID(f.Commit.ID) {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidOption, &CommitIDError{ID: f.Commit.ID, Format: SHA1})
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, &CommitIDError{ID: f.Commit.ID, Format: SHA1})
 	}
 	images := make([]kargoImage, 0, len(f.Images))
 	for _, img := range f.Images {
 		if img.Digest == "" {
-			return nil, fmt.Errorf("%w: image %s:%s has no digest", ErrInvalidOption, img.RepoURL, img.Tag)
+			return nil, fmt.Errorf("%w: image %s:%s has no digest", ErrInvalid, img.RepoURL, img.Tag)
 		}
 		images = append(images, kargoImage{RepoURL: img.RepoURL, Tag: img.Tag, Digest: img.Digest})
 	}

@@ -100,7 +100,7 @@ func TestWarehouseYAML(t *testing.T) {
 	assert.Contains(t, string(got), "interval: 1m30s")
 	for _, bad := range []KargoWarehouse{{}, {Name: "w", Project: "p", GitURL: "g", Branch: "b"}, tooWide, subSecond} {
 		_, err := WarehouseYAML(bad)
-		assert.ErrorIs(t, err, ErrInvalidOption)
+		assert.ErrorIs(t, err, ErrInvalid)
 	}
 }
 
@@ -139,6 +139,6 @@ func TestFreightManifest(t *testing.T) {
 		"short id":         {"p", "codeai", shortID},
 	} {
 		_, err := FreightManifest(tc.project, tc.origin, tc.f)
-		assert.ErrorIs(t, err, ErrInvalidOption, name)
+		assert.ErrorIs(t, err, ErrInvalid, name)
 	}
 }

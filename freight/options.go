@@ -4,27 +4,70 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path"
 	"strings"
 	"time"
+
+	"github.com/railyard-gitops/railyard/internal/redact"
 )
 
 // Option configures a [GitSource], an [ImageSource] or a [Warehouse]. Each
-// option says which of them it affects; the others ignore it. Options are
-// applied in order, so a later option overrides an earlier one. An Option
-// is immutable and may be shared between constructors and goroutines.
+// option says which of them it affects; given to another constructor it is
+// refused with an error wrapping [ErrInvalid]. A nil Option is ignored.
+// Options are applied in order, so a later option overrides an earlier
+// one. An Option is immutable and may be shared between goroutines.
 type Option interface {
 	apply(*options) error
 }
 
+// target is a set of constructors an option affects.
+type target uint8
+
+const (
+	forGit target = 1 << iota
+	forImage
+	forWarehouse
+	forAll = forGit | forImage | forWarehouse
+)
+
+func (t target) String() string {
+	switch t {
+	case forGit:
+		return "NewGitSource"
+	case forImage:
+		return "NewImageSource"
+	case forWarehouse:
+		return "NewWarehouse"
+	}
+	return "this constructor"
+}
+
+// option is an Option that affects the constructors in to.
+type option struct {
+	name string
+	to   target
+	fn   func(*options) error
+}
+
+func (opt option) apply(o *options) error {
+	if opt.to&o.target == 0 {
+		return invalid("%s does not apply to %s", opt.name, o.target)
+	}
+	return opt.fn(o)
+}
+
+// optionFunc is an Option that affects every constructor.
 type optionFunc func(*options) error
 
 func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
+	target       target // the constructor being configured
 	logger       *slog.Logger
-	transport    http.RoundTripper
+	httpClient   *http.Client
+	transport    http.RoundTripper // httpClient's, or http.DefaultTransport
 	retries      int
 	minBackoff   time.Duration
 	maxBackoff   time.Duration
@@ -41,11 +84,31 @@ type options struct {
 	gates        []Gate
 	issued       []Freight
 	revision     bool
+
+	// The registry side (ImageSource).
+	credentials CredentialsFunc
+	trustedAuth []string
+	maxPages    int
+	maxTags     int
+	maxResponse int64
 }
 
-// newOptions applies opts over the defaults and cross-checks the result.
-func newOptions(opts []Option) (*options, error) {
+// Defaults of the registry limits; see [WithMaxPages], [WithMaxTags] and
+// [WithMaxResponseSize].
+const (
+	DefaultMaxPages        = 1000
+	DefaultMaxTags         = 100_000
+	DefaultMaxResponseSize = 16 << 20
+)
+
+// newOptions returns the options of NewGitSource.
+func newOptions(opts []Option) (*options, error) { return newOptionsFor(forGit, opts) }
+
+// newOptionsFor applies opts for the constructors in t over the defaults
+// and cross-checks the result.
+func newOptionsFor(t target, opts []Option) (*options, error) {
 	o := &options{
+		target:      t,
 		logger:      slog.New(slog.DiscardHandler),
 		transport:   http.DefaultTransport,
 		retries:     3,
@@ -55,6 +118,9 @@ func newOptions(opts []Option) (*options, error) {
 		limit:       100,
 		format:      SHA1,
 		concurrency: 8,
+		maxPages:    DefaultMaxPages,
+		maxTags:     DefaultMaxTags,
+		maxResponse: DefaultMaxResponseSize,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -64,73 +130,89 @@ func newOptions(opts []Option) (*options, error) {
 			return nil, err
 		}
 	}
-	if o.bearer != "" && o.username != "" {
-		return nil, fmt.Errorf("%w: use either basic auth or a bearer token, not both", ErrInvalidOption)
+	n := 0
+	for _, set := range []bool{o.bearer != "", o.username != "", o.credentials != nil} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, invalid("WithBasicAuth, WithBearerToken and WithCredentials exclude each other")
 	}
 	if o.minBackoff > o.maxBackoff {
-		return nil, fmt.Errorf("%w: minimum backoff %s exceeds maximum %s", ErrInvalidOption, o.minBackoff, o.maxBackoff)
+		return nil, fmt.Errorf("%w: minimum backoff %s exceeds maximum %s", ErrInvalid, o.minBackoff, o.maxBackoff)
 	}
 	return o, nil
 }
 
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidOption}, args...)...)
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
 }
 
 // WithLogger sends debug logs (one line per network round trip, with
 // redacted URLs and timings) and info logs (one line per discovery) to l.
 // Affects all. The default is to discard logs.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithLogger", forAll, func(o *options) error {
 		if l == nil {
 			return invalid("nil logger")
 		}
 		o.logger = l
 		return nil
-	})
+	}}
 }
 
-// WithTransport makes network requests through rt, for example to add a
-// proxy or custom TLS roots. Retries, counting and logging wrap it. Affects
-// GitSource and ImageSource. The default is http.DefaultTransport.
-func WithTransport(rt http.RoundTripper) Option {
-	return optionFunc(func(o *options) error {
-		if rt == nil {
-			return invalid("nil transport")
+// WithHTTPClient makes every request through c's Transport, for example
+// to add a proxy or custom TLS roots; its Timeout is kept. Retries,
+// counting, logging, the credential policy and the response caps wrap it.
+// Affects GitSource and ImageSource. The default is a client on
+// http.DefaultTransport.
+func WithHTTPClient(c *http.Client) Option {
+	return option{"WithHTTPClient", forGit | forImage, func(o *options) error {
+		if c == nil {
+			return invalid("nil HTTP client")
 		}
-		o.transport = rt
+		o.httpClient = c
+		o.transport = c.Transport
+		if o.transport == nil {
+			o.transport = http.DefaultTransport
+		}
 		return nil
-	})
+	}}
 }
 
 // WithRetries retries idempotent reads (ref advertisement and history
 // fetch, tag list pages, digest lookups) up to n times after the first
 // attempt on transient failures: connection errors, truncated responses,
-// 408, 429, 502, 503 and 504. The wait grows exponentially from minWait to maxWait
-// with full jitter, honours Retry-After up to maxWait, and stops when the
-// context ends. Other 4xx answers are never retried. Affects GitSource and
-// ImageSource. The default is 3 retries, 250ms to 10s.
+// 408, 429, 500, 502, 503 and 504. The wait is drawn with full jitter
+// below a cap growing from minWait to maxWait, honours Retry-After up to
+// maxWait, and stops when the context ends. Other 4xx answers are never
+// retried. Affects GitSource and ImageSource. The default is 3 retries,
+// 250ms to 10s.
 func WithRetries(n int, minWait, maxWait time.Duration) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithRetries", forGit | forImage, func(o *options) error {
 		if n < 0 || minWait < 0 || maxWait <= 0 {
 			return invalid("retries %d, backoff %s..%s", n, minWait, maxWait)
 		}
 		o.retries, o.minBackoff, o.maxBackoff = n, minWait, maxWait
 		return nil
-	})
+	}}
 }
 
-// WithBasicAuth authenticates with a username and password (or token) on
-// every host of the source. Affects GitSource and ImageSource.
+// WithBasicAuth authenticates with a username and password (or token): to
+// the git server's origin (GitSource), or to the registry and its token
+// service when that shares the registry's origin or is trusted (see
+// [WithTrustedAuthOrigins]) (ImageSource). Affects GitSource and
+// ImageSource.
 // The default is anonymous access, unless another credential option applies.
 func WithBasicAuth(username, password string) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithBasicAuth", forGit | forImage, func(o *options) error {
 		if username == "" || password == "" {
 			return invalid("basic auth needs a username and a password")
 		}
 		o.username, o.password = username, password
 		return nil
-	})
+	}}
 }
 
 // WithBearerToken authenticates with "Authorization: Bearer <token>" (git)
@@ -138,13 +220,13 @@ func WithBasicAuth(username, password string) Option {
 // ImageSource. The default is anonymous access, unless another credential
 // option applies.
 func WithBearerToken(token string) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithBearerToken", forGit | forImage, func(o *options) error {
 		if token == "" {
 			return invalid("empty bearer token")
 		}
 		o.bearer = token
 		return nil
-	})
+	}}
 }
 
 // WithGitHubToken uses a GitHub token for ghcr.io (ImageSource) and
@@ -153,19 +235,19 @@ func WithBearerToken(token string) Option {
 // variable may be unset. Explicit basic or bearer credentials take
 // precedence. The default is no GitHub token.
 func WithGitHubToken(token string) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithGitHubToken", forGit | forImage, func(o *options) error {
 		o.githubToken = token
 		return nil
-	})
+	}}
 }
 
 // WithGitHubTokenFromEnv is WithGitHubToken(os.Getenv("GITHUB_TOKEN")),
 // read when the option is applied. The default is no GitHub token.
 func WithGitHubTokenFromEnv() Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithGitHubTokenFromEnv", forGit | forImage, func(o *options) error {
 		o.githubToken = os.Getenv("GITHUB_TOKEN")
 		return nil
-	})
+	}}
 }
 
 // WithDockerConfig looks registry credentials up in the default keychain:
@@ -174,34 +256,34 @@ func WithGitHubTokenFromEnv() Option {
 // and no GitHub token matches the registry. Affects ImageSource.
 // The default is not to read the Docker config.
 func WithDockerConfig() Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithDockerConfig", forImage, func(o *options) error {
 		o.dockerConfig = true
 		return nil
-	})
+	}}
 }
 
 // WithPageSize asks the registry for n tags per tags/list page (registries
 // may return fewer). Affects ImageSource. The default is 1000.
 func WithPageSize(n int) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithPageSize", forImage, func(o *options) error {
 		if n <= 0 {
 			return invalid("page size %d", n)
 		}
 		o.pageSize = n
 		return nil
-	})
+	}}
 }
 
 // WithLimit sets the discovery window: the newest n commits of the branch.
 // Affects GitSource. The default is 100.
 func WithLimit(n int) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithLimit", forGit, func(o *options) error {
 		if n <= 0 {
 			return invalid("limit %d", n)
 		}
 		o.limit = n
 		return nil
-	})
+	}}
 }
 
 // WithIncludePaths keeps only the commits of the window that changed
@@ -211,7 +293,7 @@ func WithLimit(n int) Option {
 // see those paths where the server allows. Affects GitSource. The default is
 // to keep every commit.
 func WithIncludePaths(paths ...string) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithIncludePaths", forGit, func(o *options) error {
 		for _, p := range paths {
 			if p != strings.Trim(path.Clean(p), "/") || p == "." || p == ".." || strings.HasPrefix(p, "../") || strings.ContainsAny(p, "*?[\\") {
 				return invalid("include path %q must be a clean relative path without globs", p)
@@ -219,38 +301,38 @@ func WithIncludePaths(paths ...string) Option {
 		}
 		o.includePaths = append([]string(nil), paths...)
 		return nil
-	})
+	}}
 }
 
 // WithObjectFormat declares the repository's object format: with [SHA256],
 // commit ids and git-<sha> tags have 64 hex digits. Affects GitSource and
 // Warehouse. The default is [SHA1].
 func WithObjectFormat(f ObjectFormat) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithObjectFormat", forGit | forWarehouse, func(o *options) error {
 		if f.HexLen() == 0 {
 			return invalid("object format %s", f)
 		}
 		o.format = f
 		return nil
-	})
+	}}
 }
 
 // WithConcurrency bounds parallel digest lookups. Affects Warehouse.
 // The default is 8.
 func WithConcurrency(n int) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithConcurrency", forWarehouse, func(o *options) error {
 		if n <= 0 {
 			return invalid("concurrency %d", n)
 		}
 		o.concurrency = n
 		return nil
-	})
+	}}
 }
 
 // WithGates makes every paired Freight pass each gate, in order, before it
 // is issued. Affects Warehouse. The default is no gates.
 func WithGates(gates ...Gate) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithGates", forWarehouse, func(o *options) error {
 		for _, g := range gates {
 			if g == nil {
 				return invalid("nil gate")
@@ -258,17 +340,17 @@ func WithGates(gates ...Gate) Option {
 		}
 		o.gates = append(o.gates, gates...)
 		return nil
-	})
+	}}
 }
 
 // WithIssued declares Freight issued earlier, so that a git-<sha> tag whose
 // digest changed since is reported as a [MovedTagError] instead of becoming
 // new Freight. Affects Warehouse. The default is no issued Freight.
 func WithIssued(issued ...Freight) Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithIssued", forWarehouse, func(o *options) error {
 		o.issued = append(o.issued, issued...)
 		return nil
-	})
+	}}
 }
 
 // WithRevisionCheck also reads each paired image's
@@ -277,8 +359,74 @@ func WithIssued(issued ...Freight) Option {
 // read per paired image, more for single-arch images that carry the label
 // only. Affects Warehouse. The default is not to check.
 func WithRevisionCheck() Option {
-	return optionFunc(func(o *options) error {
+	return option{"WithRevisionCheck", forWarehouse, func(o *options) error {
 		o.revision = true
 		return nil
-	})
+	}}
+}
+
+// WithTrustedAuthOrigins lets the registry's token service (the realm of
+// its WWW-Authenticate challenge) receive the ImageSource's credentials
+// when it is on one of origins ("https://auth.example.com", scheme, host
+// and port) rather than on the registry's own origin. A token service on
+// any other origin gets the token request without credentials, so a lying
+// registry cannot send them elsewhere (another host name such as localhost
+// for 127.0.0.1, or another port, is another origin). Known public
+// registries whose token service lives elsewhere are trusted without it:
+// Docker Hub (https://auth.docker.io) and GitLab's registry
+// (https://gitlab.com); GHCR, Quay, GCR, Artifact Registry, ECR and ACR
+// serve tokens on their own origin. Affects ImageSource. The default is
+// to trust only those.
+func WithTrustedAuthOrigins(origins ...string) Option {
+	return option{"WithTrustedAuthOrigins", forImage, func(o *options) error {
+		for _, raw := range origins {
+			u, err := url.Parse(raw)
+			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+				(u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+				return invalid("trusted auth origin %q: want scheme://host[:port]", redact.URLs(raw))
+			}
+			o.trustedAuth = append(o.trustedAuth, raw)
+		}
+		return nil
+	}}
+}
+
+// WithMaxPages bounds the tags/list pages one listing follows; past it
+// [ImageSource.Tags] fails with a [LimitError]. Affects ImageSource. The
+// default is [DefaultMaxPages] (1000).
+func WithMaxPages(n int) Option {
+	return option{"WithMaxPages", forImage, func(o *options) error {
+		if n <= 0 {
+			return invalid("max pages %d", n)
+		}
+		o.maxPages = n
+		return nil
+	}}
+}
+
+// WithMaxTags bounds the tags one listing returns; past it
+// [ImageSource.Tags] fails with a [LimitError]. Affects ImageSource. The
+// default is [DefaultMaxTags] (100,000).
+func WithMaxTags(n int) Option {
+	return option{"WithMaxTags", forImage, func(o *options) error {
+		if n <= 0 {
+			return invalid("max tags %d", n)
+		}
+		o.maxTags = n
+		return nil
+	}}
+}
+
+// WithMaxResponseSize bounds the bytes of any one registry answer (a
+// tags/list page, a manifest, a config, a token), checked before it is
+// decoded; past it the call fails with a [LimitError]. Affects
+// ImageSource. The default is [DefaultMaxResponseSize] (16 MiB).
+func WithMaxResponseSize(bytes int64) Option {
+	return option{"WithMaxResponseSize", forImage, func(o *options) error {
+		if bytes <= 0 {
+			return invalid("max response size %d", bytes)
+		}
+		o.maxResponse = bytes
+		return nil
+	}}
 }

@@ -1,6 +1,7 @@
 package freight
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,9 +14,15 @@ import (
 
 func TestOptionDefaults(t *testing.T) {
 	t.Parallel()
-	o, err := newOptions(nil)
+	o, err := newOptionsFor(forAll, nil)
 	require.NoError(t, err)
 	assert.Equal(t, http.DefaultTransport, o.transport)
+	assert.Nil(t, o.httpClient)
+	assert.Equal(t, DefaultMaxPages, o.maxPages)
+	assert.Equal(t, DefaultMaxTags, o.maxTags)
+	assert.EqualValues(t, DefaultMaxResponseSize, o.maxResponse)
+	assert.Nil(t, o.credentials)
+	assert.Empty(t, o.trustedAuth)
 	assert.Equal(t, 3, o.retries)
 	assert.Equal(t, 250*time.Millisecond, o.minBackoff)
 	assert.Equal(t, 10*time.Second, o.maxBackoff)
@@ -35,14 +42,21 @@ func TestOptionsApply(t *testing.T) {
 	t.Parallel()
 	l := slog.New(slog.NewTextHandler(io.Discard, nil))
 	gate := GateFunc(nil)
-	o, err := newOptions([]Option{
-		WithLogger(l), WithRetries(5, time.Millisecond, time.Second), WithBasicAuth("u", "p"),
+	client := &http.Client{Transport: noNetwork{t}}
+	o, err := newOptionsFor(forAll, []Option{
+		WithLogger(l), WithHTTPClient(client), WithMaxPages(3), WithMaxTags(4), WithMaxResponseSize(5),
+		WithTrustedAuthOrigins("https://auth.example", "http://localhost:5001"), WithRetries(5, time.Millisecond, time.Second), WithBasicAuth("u", "p"),
 		WithGitHubToken("gh"), WithDockerConfig(), WithPageSize(50), WithLimit(7),
 		WithIncludePaths("k8s/kustomize", "docs"), WithObjectFormat(SHA256), WithConcurrency(2),
 		WithGates(gate), WithIssued(Freight{ID: "x"}), WithRevisionCheck(), nil,
 	})
 	require.NoError(t, err)
 	assert.Same(t, l, o.logger)
+	assert.Same(t, client, o.httpClient)
+	assert.Equal(t, noNetwork{t}, o.transport)
+	assert.Equal(t, []int{3, 4}, []int{o.maxPages, o.maxTags})
+	assert.EqualValues(t, 5, o.maxResponse)
+	assert.Equal(t, []string{"https://auth.example", "http://localhost:5001"}, o.trustedAuth)
 	assert.Equal(t, 5, o.retries)
 	assert.Equal(t, "u", o.username)
 	assert.Equal(t, "gh", o.githubToken)
@@ -58,7 +72,7 @@ func TestOptionsApply(t *testing.T) {
 
 func TestWithGitHubTokenFromEnv(t *testing.T) {
 	t.Setenv("GITHUB_TOKEN", "from-env")
-	o, err := newOptions([]Option{WithGitHubTokenFromEnv()})
+	o, err := newOptionsFor(forImage, []Option{WithGitHubTokenFromEnv()})
 	require.NoError(t, err)
 	assert.Equal(t, "from-env", o.githubToken)
 }
@@ -77,11 +91,56 @@ func TestOptionsRejected(t *testing.T) {
 		"unknown format":        {WithObjectFormat(ObjectFormat(3))},
 		"nil gate":              {WithGates(nil)},
 		"nil logger":            {WithLogger(nil)},
-		"nil transport":         {WithTransport(nil)},
+		"nil client":            {WithHTTPClient(nil)},
+		"basic and credentials": {WithBasicAuth("u", "p"), WithCredentials(func(context.Context, string) (Credentials, error) { return Credentials{}, nil })},
 		"glob include path":     {WithIncludePaths("k8s/*")},
 		"escaping include path": {WithIncludePaths("../x")},
 	} {
-		_, err := newOptions(opts)
-		assert.ErrorIs(t, err, ErrInvalidOption, name)
+		_, err := newOptionsFor(forAll, opts)
+		assert.ErrorIs(t, err, ErrInvalid, name)
+	}
+}
+
+// Every option is accepted by the constructors it documents and refused,
+// with ErrInvalid, by the others (before, options that did not apply were
+// ignored: NewImageSource(..., WithLimit(5)) was silently accepted).
+func TestOptionsApplyOnlyWhereDocumented(t *testing.T) {
+	t.Parallel()
+	creds := func(context.Context, string) (Credentials, error) { return Credentials{}, nil }
+	for name, tc := range map[string]struct {
+		opt Option
+		to  target
+	}{
+		"WithLogger":             {WithLogger(slog.Default()), forAll},
+		"WithHTTPClient":         {WithHTTPClient(http.DefaultClient), forGit | forImage},
+		"WithRetries":            {WithRetries(1, 0, time.Second), forGit | forImage},
+		"WithBasicAuth":          {WithBasicAuth("u", "p"), forGit | forImage},
+		"WithBearerToken":        {WithBearerToken("t"), forGit | forImage},
+		"WithGitHubToken":        {WithGitHubToken("t"), forGit | forImage},
+		"WithGitHubTokenFromEnv": {WithGitHubTokenFromEnv(), forGit | forImage},
+		"WithCredentials":        {WithCredentials(creds), forImage},
+		"WithDockerConfig":       {WithDockerConfig(), forImage},
+		"WithPageSize":           {WithPageSize(5), forImage},
+		"WithMaxPages":           {WithMaxPages(5), forImage},
+		"WithMaxTags":            {WithMaxTags(5), forImage},
+		"WithMaxResponseSize":    {WithMaxResponseSize(5), forImage},
+		"WithTrustedAuthOrigins": {WithTrustedAuthOrigins("https://a.example"), forImage},
+		"WithLimit":              {WithLimit(5), forGit},
+		"WithIncludePaths":       {WithIncludePaths("k8s"), forGit},
+		"WithObjectFormat":       {WithObjectFormat(SHA256), forGit | forWarehouse},
+		"WithConcurrency":        {WithConcurrency(2), forWarehouse},
+		"WithGates":              {WithGates(GateFunc(nil)), forWarehouse},
+		"WithIssued":             {WithIssued(), forWarehouse},
+		"WithRevisionCheck":      {WithRevisionCheck(), forWarehouse},
+	} {
+		for _, c := range []target{forGit, forImage, forWarehouse} {
+			_, err := newOptionsFor(c, []Option{tc.opt})
+			if tc.to&c != 0 {
+				assert.NoError(t, err, "%s for %s", name, c)
+				continue
+			}
+			require.ErrorIs(t, err, ErrInvalid, "%s for %s", name, c)
+			assert.Contains(t, err.Error(), name+" does not apply to "+c.String())
+		}
 	}
 }

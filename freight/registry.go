@@ -2,12 +2,10 @@ package freight
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
-	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,32 +15,41 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/railyard-gitops/railyard/internal/httpx"
+	"github.com/railyard-gitops/railyard/internal/redact"
 )
 
 // RevisionKey is the OCI annotation (on an index or manifest) and label (on
 // an image config) naming the commit an image was built from.
 const RevisionKey = "org.opencontainers.image.revision"
 
-// Limits on what a registry may send.
-const (
-	maxTagPage  = 16 << 20 // bytes of one tags/list page
-	maxTagPages = 100_000  // pages of one listing
-)
-
 // pathComponent is one component of a repository name in the OCI
 // distribution spec.
 var pathComponent = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$`)
 
+// knownAuthOrigins are the token services of public registries that live
+// on another origin than the registry; see WithTrustedAuthOrigins.
+var knownAuthOrigins = map[string][]string{
+	name.DefaultRegistry:   {"https://auth.docker.io"}, // index.docker.io
+	"registry-1.docker.io": {"https://auth.docker.io"},
+	"registry.gitlab.com":  {"https://gitlab.com"},
+}
+
 // ImageSource lists the tags of one registry repository and resolves
-// digests, with one request per tags/list page and one per resolved tag.
+// digests, with one request per tags/list page and one per resolved tag
+// (plus one ping and, for token auth, one token request per token).
 // Registries are reached over HTTPS, or plain HTTP for loopback and private
 // addresses (as go-containerregistry decides).
 //
 // An ImageSource is safe for concurrent use.
 type ImageSource struct {
-	repo name.Repository
-	auth authn.Authenticator
-	o    *options
+	repo    name.Repository
+	auth    authn.Authenticator
+	o       *options
+	base    http.RoundTripper // httpx: origin policy, caps, retries, logs
+	secrets *redact.Set
+	log     *slog.Logger
 
 	mu sync.Mutex
 	rt http.RoundTripper // authenticated; set by the first successful ping
@@ -50,43 +57,79 @@ type ImageSource struct {
 
 // NewImageSource returns a source for repo, a repository reference without
 // tag or digest such as "ghcr.io/org/app". Credentials come, in this order,
-// from [WithBasicAuth] or [WithBearerToken], [WithGitHubToken] (ghcr.io
-// only), [WithDockerConfig]; otherwise access is anonymous. Options:
-// [WithPageSize], credentials, [WithTransport], [WithRetries],
-// [WithLogger]. It returns an error wrapping [ErrInvalidOption] for an
-// invalid reference or option. It does no network I/O, but WithDockerConfig
-// reads the Docker config here.
+// from [WithBasicAuth], [WithBearerToken] or [WithCredentials],
+// [WithGitHubToken] (ghcr.io only), [WithDockerConfig]; otherwise access is
+// anonymous. They go to the registry's origin and to its token service
+// when that shares the origin or is trusted ([WithTrustedAuthOrigins]),
+// nowhere else. Options: [WithPageSize], [WithMaxPages], [WithMaxTags],
+// [WithMaxResponseSize], credentials, [WithTrustedAuthOrigins],
+// [WithHTTPClient], [WithRetries], [WithLogger]; others are refused. It
+// returns an error wrapping [ErrInvalid] for an invalid reference or
+// option. It does no network I/O, but WithDockerConfig reads the Docker
+// config here.
 func NewImageSource(repo string, opts ...Option) (*ImageSource, error) {
-	o, err := newOptions(opts)
+	o, err := newOptionsFor(forImage, opts)
 	if err != nil {
 		return nil, err
 	}
 	r, err := name.NewRepository(repo, name.StrictValidation)
 	if err != nil {
-		return nil, invalid("image repository %q: %v", repo, err)
+		return nil, invalid("image repository %q: %v", redact.URLs(repo), err)
 	}
 	if strings.Contains(repo, "://") {
-		return nil, invalid("image repository %q: no scheme allowed", repo)
+		return nil, invalid("image repository %q: no scheme allowed", redact.URLs(repo))
 	}
 	for _, c := range strings.Split(r.RepositoryStr(), "/") {
 		if !pathComponent.MatchString(c) {
 			return nil, invalid("image repository %q: path component %q", repo, c)
 		}
 	}
-	var auth authn.Authenticator = authn.Anonymous
+	secrets := &redact.Set{}
+	var creds CredentialsFunc
 	switch {
 	case o.username != "":
-		auth = &authn.Basic{Username: o.username, Password: o.password}
+		creds = staticCredentials(Credentials{Username: o.username, Password: o.password})
 	case o.bearer != "":
-		auth = &authn.Bearer{Token: o.bearer}
+		creds = staticCredentials(Credentials{Token: o.bearer})
+	case o.credentials != nil:
+		creds = o.credentials
 	case o.githubToken != "" && r.RegistryStr() == "ghcr.io":
-		auth = &authn.Basic{Username: "x-access-token", Password: o.githubToken}
+		creds = staticCredentials(Credentials{Username: "x-access-token", Password: o.githubToken})
+	}
+	var auth authn.Authenticator = authn.Anonymous
+	switch {
+	case creds != nil:
+		auth = &providerAuth{fn: creds, host: r.RegistryStr(), secrets: secrets}
 	case o.dockerConfig:
-		if auth, err = authn.DefaultKeychain.Resolve(r); err != nil {
-			return nil, invalid("read docker config: %v", err)
+		kc, err := authn.DefaultKeychain.Resolve(r)
+		if err != nil {
+			return nil, invalid("read docker config: %v", redact.URLs(err.Error()))
+		}
+		if kc != authn.Anonymous {
+			auth = &recordingAuth{inner: kc, secrets: secrets}
 		}
 	}
-	return &ImageSource{repo: r, auth: auth, o: o}, nil
+	// Every request of the source goes through httpx: credentials
+	// (Authorization headers set by go-containerregistry) reach only the
+	// registry's origins and the trusted token services, writes go nowhere
+	// else, answers are capped, redirects bounded, reads retried.
+	trusted := []string{"https://" + r.RegistryStr()}
+	if r.Scheme() == "http" { // go-containerregistry pings https, then http
+		trusted = append(trusted, "http://"+r.RegistryStr())
+	}
+	trusted = append(trusted, knownAuthOrigins[r.RegistryStr()]...)
+	trusted = append(trusted, o.trustedAuth...)
+	logger := redact.Logger(o.logger, secrets)
+	hc, _, err := httpx.New(httpx.Config{
+		Client: o.httpClient, Origin: r.Scheme() + "://" + r.RegistryStr(), Trusted: trusted, Secrets: secrets,
+		Retry: o.policy(), Logger: o.logger, Prefix: "freight", MaxResponseSize: o.maxResponse,
+		ReadOnlyElsewhere: true,
+	})
+	if err != nil {
+		return nil, invalid("image repository %q: %v", repo, err)
+	}
+	base := &pageBuffer{next: hc.Transport, o: o}
+	return &ImageSource{repo: r, auth: auth, o: o, base: base, secrets: secrets, log: logger}, nil
 }
 
 // Repository returns the repository as Image.RepoURL spells it, e.g.
@@ -94,15 +137,15 @@ func NewImageSource(repo string, opts ...Option) (*ImageSource, error) {
 func (s *ImageSource) Repository() string { return s.repo.Name() }
 
 // transport returns the authenticated round tripper, pinging the registry
-// and fetching a token the first time.
+// and fetching a token the first time. go-containerregistry renews the
+// token (asking the credentials again) when the registry answers 401.
 func (s *ImageSource) transport(ctx context.Context) (http.RoundTripper, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.rt != nil {
 		return s.rt, nil
 	}
-	rt, err := transport.NewWithContext(ctx, s.repo.Registry, s.auth,
-		&retryTransport{base: s.o.transport, o: s.o},
+	rt, err := transport.NewWithContext(ctx, s.repo.Registry, s.auth, s.base,
 		[]string{s.repo.Scope(transport.PullScope)})
 	if err != nil {
 		return nil, registryErr(err)
@@ -111,11 +154,14 @@ func (s *ImageSource) transport(ctx context.Context) (http.RoundTripper, error) 
 	return rt, nil
 }
 
-// Tags lists every tag of the repository, following the registry's Link
-// headers page by page (see [WithPageSize]); each page is retried on its
-// own. Errors, inside a [*RemoteError], wrap [ErrNotFound],
-// [ErrUnauthorized], [ErrRejected], [ErrUnavailable] (only this one may
-// heal: a later call may succeed) or the context's error.
+// Tags lists every tag of the repository with go-containerregistry's
+// lister, following the registry's Link headers page by page (see
+// [WithPageSize]), each page retried on its own, within [WithMaxPages],
+// [WithMaxTags] and [WithMaxResponseSize]. Errors, inside a
+// [*RemoteError], wrap [ErrNotFound], [ErrUnauthorized], [ErrRejected],
+// [ErrLimitExceeded] (a [LimitError]), [ErrUnsafeContent] (a Link or
+// redirect the source refuses to follow), [ErrUnavailable] (only this one
+// may heal: a later call may succeed) or the context's error.
 func (s *ImageSource) Tags(ctx context.Context) ([]string, error) {
 	tags, _, err := s.tags(ctx)
 	return tags, err
@@ -123,106 +169,62 @@ func (s *ImageSource) Tags(ctx context.Context) ([]string, error) {
 
 // tags is Tags that also returns the number of pages read.
 func (s *ImageSource) tags(ctx context.Context) ([]string, int, error) {
-	fail := func(err error) ([]string, int, error) {
-		return nil, 0, &RemoteError{Op: "list tags", URL: s.Repository(), Err: err}
-	}
-	var rt http.RoundTripper
-	err := s.o.retry(ctx, func() (err error) {
-		rt, err = s.transport(ctx)
+	var (
+		tags  []string
+		pages int
+	)
+	err := s.o.retry(ctx, func() error {
+		rt, err := s.transport(ctx)
+		if err != nil {
+			return err
+		}
+		tags, pages, err = s.list(ctx, rt)
 		return err
 	})
 	if err != nil {
-		return fail(err)
-	}
-	client := &http.Client{Transport: rt}
-	next := &url.URL{
-		Scheme:   s.repo.Scheme(),
-		Host:     s.repo.RegistryStr(),
-		Path:     fmt.Sprintf("/v2/%s/tags/list", s.repo.RepositoryStr()),
-		RawQuery: fmt.Sprintf("n=%d", s.o.pageSize),
-	}
-	var tags []string
-	seen := map[string]bool{}
-	pages := 0
-	for next != nil {
-		if pages++; pages > maxTagPages || seen[next.String()] {
-			return fail(fmt.Errorf("registry pagination does not end after %d pages", pages-1))
-		}
-		seen[next.String()] = true
-		var page []string
-		var link *url.URL
-		err := s.o.retry(ctx, func() (err error) {
-			page, link, err = s.tagPage(ctx, client, next)
-			return err
-		})
-		if err != nil {
-			return fail(err)
-		}
-		tags = append(tags, page...)
-		next = link
+		return nil, 0, s.fail("list tags", err)
 	}
 	return tags, pages, nil
 }
 
-// tagPage reads one tags/list page and the next page's URL, if any.
-func (s *ImageSource) tagPage(ctx context.Context, client *http.Client, u *url.URL) ([]string, *url.URL, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+// list reads the pages of the listing with go-containerregistry's Lister,
+// within the page and tag bounds. Each page is read whole by pageBuffer
+// (and retried there when cut) before the lister decodes it: the Lister
+// cannot resume after a failed page.
+func (s *ImageSource) list(ctx context.Context, rt http.RoundTripper) ([]string, int, error) {
+	p, err := remote.NewPuller(remote.WithTransport(rt), remote.WithPageSize(s.o.pageSize))
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, err
 	}
-	resp, err := client.Do(req)
+	lister, err := p.Lister(ctx, s.repo)
 	if err != nil {
-		return nil, nil, err
+		return nil, 1, registryErr(err)
 	}
-	defer resp.Body.Close()
-	if err := transport.CheckError(resp, http.StatusOK); err != nil {
-		return nil, nil, registryErr(err)
+	var tags []string
+	pages := 0
+	for lister.HasNext() {
+		if pages >= s.o.maxPages {
+			return nil, pages, &LimitError{Limit: "tags/list pages", Max: int64(s.o.maxPages)}
+		}
+		page, err := lister.Next(ctx)
+		if err != nil {
+			return nil, pages, registryErr(err)
+		}
+		pages++
+		if len(tags)+len(page.Tags) > s.o.maxTags {
+			return nil, pages, &LimitError{Limit: "tags", Max: int64(s.o.maxTags)}
+		}
+		tags = append(tags, page.Tags...)
 	}
-	var body struct {
-		Tags []string `json:"tags"`
-	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxTagPage+1))
-	if err != nil {
-		return nil, nil, err
-	}
-	if len(data) > maxTagPage {
-		return nil, nil, fmt.Errorf("%w: tags/list page exceeds %d bytes", ErrUnavailable, maxTagPage)
-	}
-	if err := json.Unmarshal(data, &body); err != nil {
-		return nil, nil, fmt.Errorf("decode tags/list page: %w", err)
-	}
-	link, err := nextPage(resp.Header.Get("Link"), u)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	return body.Tags, link, nil
+	return tags, pages, nil
 }
 
-// nextPage parses an RFC 5988 Link header `<url>; rel="next"` relative to
-// the current page and refuses links to another host or scheme.
-func nextPage(header string, current *url.URL) (*url.URL, error) {
-	if header == "" {
-		return nil, nil
-	}
-	for _, part := range strings.Split(header, ",") {
-		target, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if !strings.HasPrefix(target, "<") || !strings.HasSuffix(target, ">") {
-			return nil, fmt.Errorf("malformed Link header")
-		}
-		if !strings.Contains(strings.ReplaceAll(params, " ", ""), `rel="next"`) && !strings.Contains(strings.ReplaceAll(params, " ", ""), "rel=next") {
-			continue
-		}
-		ref, err := url.Parse(target[1 : len(target)-1])
-		if err != nil {
-			return nil, fmt.Errorf("malformed Link header: %w", err)
-		}
-		u := current.ResolveReference(ref)
-		if u.Host != current.Host || u.Scheme != current.Scheme || u.User != nil {
-			return nil, fmt.Errorf("Link header points away from the registry")
-		}
-		return u, nil
-	}
-	return nil, nil
+// fail wraps err for the caller: a RemoteError, redacted of every
+// credential the source handed out or saw.
+func (s *ImageSource) fail(op string, err error) error {
+	err = &RemoteError{Op: op, URL: s.Repository(), Err: s.secrets.Error(err)}
+	s.log.Debug("freight: "+op, "repository", s.Repository(), "error", err)
+	return err
 }
 
 // Resolve returns the image repo:tag with its digest, from one HEAD
@@ -239,7 +241,7 @@ func (s *ImageSource) Resolve(ctx context.Context, tag string) (Image, error) {
 		return registryErr(err)
 	})
 	if err != nil {
-		return Image{}, &RemoteError{Op: "resolve digest of tag " + tag, URL: s.Repository(), Err: err}
+		return Image{}, s.fail("resolve digest of tag "+tag, err)
 	}
 	return Image{RepoURL: s.Repository(), Tag: tag, Digest: d.Digest.String()}, nil
 }
@@ -260,7 +262,7 @@ func (s *ImageSource) Revision(ctx context.Context, tag string) (string, error) 
 		return registryErr(err)
 	})
 	if err != nil {
-		return "", &RemoteError{Op: "read revision of tag " + tag, URL: s.Repository(), Err: err}
+		return "", s.fail("read revision of tag "+tag, err)
 	}
 	return rev, nil
 }
@@ -305,12 +307,31 @@ func (s *ImageSource) revision(ctx context.Context, rt http.RoundTripper, tag st
 	return cfg.Config.Labels[RevisionKey], nil
 }
 
-// registryErr maps go-containerregistry's HTTP errors onto the package's
-// sentinels.
+// registryErr maps go-containerregistry's and httpx's errors onto the
+// package's sentinels.
 func registryErr(err error) error {
-	var te *transport.Error
-	if err == nil || !errors.As(err, &te) {
+	var (
+		te  *transport.Error
+		big *httpx.TooLargeError
+		re  *httpx.RetryError
+	)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrUnavailable), errors.Is(err, ErrUnauthorized):
 		return err
+	case errors.As(err, &re):
+		// httpx spent the retries on it: the operation must not retry.
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	case errors.As(err, &big):
+		return &LimitError{Limit: "response size", Max: big.Max}
+	case errors.As(err, &te):
+		return statusErr(te.StatusCode, err)
+	case errors.Is(err, httpx.ErrRedirect), errors.Is(err, httpx.ErrOffOrigin),
+		strings.Contains(err.Error(), "pagination URL"), strings.Contains(err.Error(), "realm"):
+		// A Link to another registry, a redirect that loops or leaves
+		// https, a token service go-containerregistry refuses.
+		return fmt.Errorf("%w: %w", ErrUnsafeContent, err)
 	}
-	return statusErr(te.StatusCode, err)
+	return err
 }

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 )
 
 // tagged returns a registry whose repository "app" holds one multi-arch
@@ -229,40 +229,6 @@ func TestImageSourceFaults(t *testing.T) {
 	}
 }
 
-func TestNextPage(t *testing.T) {
-	t.Parallel()
-	cur, err := url.Parse("http://127.0.0.1:5000/v2/app/tags/list?n=2")
-	require.NoError(t, err)
-	cases := []struct {
-		header, want string
-		bad          bool
-	}{
-		{"", "", false},
-		{`</v2/app/tags/list?n=2&last=b>; rel="next"`, "http://127.0.0.1:5000/v2/app/tags/list?n=2&last=b", false},
-		{`<http://127.0.0.1:5000/v2/app/tags/list?last=b>; rel=next`, "http://127.0.0.1:5000/v2/app/tags/list?last=b", false},
-		{`</v2/app/tags/list?last=a>; rel="prev", </v2/app/tags/list?last=c>; rel="next"`, "http://127.0.0.1:5000/v2/app/tags/list?last=c", false},
-		{`</v2/app/tags/list?last=a>; rel="prev"`, "", false},
-		{`<http://evil.example/v2/app/tags/list>; rel="next"`, "", true},
-		{`<https://127.0.0.1:5000/v2/app/tags/list>; rel="next"`, "", true},
-		{`<http://user:pw@127.0.0.1:5000/x>; rel="next"`, "", true},
-		{`/v2/app/tags/list; rel="next"`, "", true},
-		{`<%zz>; rel="next"`, "", true},
-	}
-	for _, tc := range cases {
-		got, err := nextPage(tc.header, cur)
-		if tc.bad {
-			assert.Error(t, err, tc.header)
-			continue
-		}
-		require.NoError(t, err, tc.header)
-		if tc.want == "" {
-			assert.Nil(t, got, tc.header)
-		} else {
-			assert.Equal(t, tc.want, got.String())
-		}
-	}
-}
-
 // A registry whose Link header points at another host is not followed.
 func TestImageSourceRefusesForeignLinks(t *testing.T) {
 	t.Parallel()
@@ -289,12 +255,27 @@ func TestNewImageSourceInvalid(t *testing.T) {
 	t.Parallel()
 	for _, repo := range []string{"", "ghcr.io/org/app:tag", "ghcr.io/org/app@sha256:" + strings.Repeat("a", 64), "UPPER/case", "a//b", "ghcr.io/org/app\x00"} {
 		_, err := NewImageSource(repo)
-		assert.ErrorIs(t, err, ErrInvalidOption, "%q", repo)
+		assert.ErrorIs(t, err, ErrInvalid, "%q", repo)
 	}
-	for _, opt := range []Option{WithPageSize(0), WithBasicAuth("", "x"), WithBearerToken(""), WithLimit(-1), WithRetries(-1, 0, 1), WithLogger(nil), WithTransport(nil), WithConcurrency(0), WithObjectFormat(ObjectFormat(5)), WithGates(nil)} {
+	for _, opt := range []Option{WithPageSize(0), WithBasicAuth("", "x"), WithBearerToken(""), WithRetries(-1, 0, 1),
+		WithLogger(nil), WithHTTPClient(nil), WithCredentials(nil), WithMaxPages(0), WithMaxTags(0), WithMaxResponseSize(0),
+		WithTrustedAuthOrigins("https://u:secret@auth.example"), WithTrustedAuthOrigins("https://auth.example/token")} {
 		_, err := NewImageSource("ghcr.io/org/app", opt)
-		assert.ErrorIs(t, err, ErrInvalidOption)
+		assert.ErrorIs(t, err, ErrInvalid)
+		if err != nil {
+			assert.NotContains(t, err.Error(), "secret")
+		}
 	}
-	_, err := NewImageSource("ghcr.io/org/app", WithBasicAuth("u", "p"), WithBearerToken("t"))
-	assert.ErrorIs(t, err, ErrInvalidOption)
+	// Options for the other constructors are refused, not ignored: before,
+	// NewImageSource(..., WithLimit(5)) was silently accepted.
+	for _, opt := range []Option{WithLimit(5), WithIncludePaths("k8s"), WithObjectFormat(SHA256), WithConcurrency(2),
+		WithGates(GateFunc(nil)), WithIssued(), WithRevisionCheck()} {
+		_, err := NewImageSource("ghcr.io/org/app", opt)
+		assert.ErrorIs(t, err, ErrInvalid)
+		assert.False(t, IsRetryable(err))
+	}
+	_, err := NewImageSource("ghcr.io/org/app", nil, WithPageSize(10), nil)
+	assert.NoError(t, err, "nil options are ignored")
+	_, err = NewImageSource("ghcr.io/org/app", WithBasicAuth("u", "p"), WithBearerToken("t"))
+	assert.ErrorIs(t, err, ErrInvalid)
 }

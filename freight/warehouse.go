@@ -108,10 +108,10 @@ type Warehouse struct {
 // Freight, one image in each of images. Options: [WithGates],
 // [WithIssued], [WithRevisionCheck], [WithConcurrency],
 // [WithObjectFormat], [WithLogger]. It returns an error wrapping
-// [ErrInvalidOption] for an invalid name, nil or duplicate sources, or a
+// [ErrInvalid] for an invalid name, nil or duplicate sources, or a
 // rejected option.
 func NewWarehouse(name string, git *GitSource, images []*ImageSource, opts ...Option) (*Warehouse, error) {
-	o, err := newOptions(opts)
+	o, err := newOptionsFor(forWarehouse, opts)
 	if err != nil {
 		return nil, err
 	}

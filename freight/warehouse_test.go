@@ -290,7 +290,7 @@ func TestWarehouseErrors(t *testing.T) {
 		{"duplicate image", "w", git, []*ImageSource{img, img}},
 	} {
 		_, err := NewWarehouse(tc.wh, tc.git, tc.images)
-		assert.ErrorIs(t, err, ErrInvalidOption, tc.name)
+		assert.ErrorIs(t, err, ErrInvalid, tc.name)
 	}
 
 	w.reg.SetFault(func(r registrytest.Request) *registrytest.Fault {

@@ -36,7 +36,7 @@ func prBody(c *Change, target string, files []FileChange) string {
 		fmt.Fprintf(&list, "%s %s\n", actionSigns[f.Action], f.Path)
 	}
 	where := "the whole tree"
-	if c.Dir != "" {
+	if c.Dir != Root {
 		where = c.Dir
 	}
 	fmt.Fprintf(&b, "%d file(s) in %s (+ added, - removed, ! modified):\n\n", len(files), fence("text", where))

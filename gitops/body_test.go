@@ -30,9 +30,9 @@ func TestProposeBodyEscapesHostileText(t *testing.T) {
 		{Dir: prodDir, Files: files},
 		{Dir: prodDir, Files: files, Summary: summary},
 	} {
-		pr, err := newRepo(t, rem.url).Propose(context.Background(), c, "stage/production", prs)
+		p, err := newRepo(t, rem.url).Propose(context.Background(), c, "stage/production", prs)
 		require.NoError(t, err)
-		assertFenced(t, pr.Body)
+		assertFenced(t, p.PullRequest.Body)
 	}
 }
 

@@ -11,10 +11,17 @@ import (
 	"github.com/railyard-gitops/railyard/internal/pathcheck"
 )
 
-// Change is one rendered output to commit. Its zero fields are safe: a zero
-// Dir replaces the whole tree, a nil Provenance records none. Commit and
-// Propose only read a Change (and its Files), so one Change may be used by
-// concurrent calls.
+// Root is the Change.Dir that names the whole tree. Replacing the whole
+// tree must be asked for explicitly: an empty Dir is refused, so that an
+// unset field upstream cannot make Argo CD prune every application on a
+// branch.
+const Root = "."
+
+// Change is one rendered output to commit. Its zero value is refused
+// rather than guessed at: Dir must name the replaced subtree (or be
+// [Root]), Files must hold the render (or Delete must say that Dir is to be
+// removed). A nil Provenance records none. Commit and Propose only read a
+// Change (and its Files), so one Change may be used by concurrent calls.
 type Change struct {
 	// Branch receives the commit, e.g. "stage/test". It is created if
 	// missing: from Base when Base is set, as an orphan otherwise.
@@ -22,12 +29,17 @@ type Change struct {
 	// Base is the branch a missing Branch starts from; "" starts an orphan.
 	Base string
 	// Dir is the subtree replaced wholly by Files, e.g.
-	// "apps/web/deployments/test/deploy"; "" is the whole tree. Every path
-	// outside Dir keeps its content.
+	// "apps/web/deployments/test/deploy", or [Root] for the whole tree.
+	// Every path outside Dir keeps its content. "" is refused.
 	Dir string
 	// Files maps slash-separated paths relative to Dir to file contents.
-	// Empty Files removes Dir.
+	// It must not be empty unless Delete is set.
 	Files map[string][]byte
+	// Delete removes Dir: Files must be empty, and no provenance file is
+	// written (the commit's trailers still record Provenance). Without
+	// Delete, empty Files are refused: an empty render is more often a bug
+	// upstream than an intent.
+	Delete bool
 	// Message is the commit message subject and body; see
 	// [WithMessageTemplate].
 	Message string
@@ -94,13 +106,17 @@ func (p *Provenance) validate() error {
 // MessageData is what a message template (see [WithMessageTemplate]) is
 // executed with.
 type MessageData struct {
-	Branch, Base, Dir, Message string
-	Files                      int        // number of files in the change
-	Provenance                 Provenance // zero when the change has none
+	Branch, Base, Message string
+	Dir                   string     // Change.Dir; "" for [Root]
+	Files                 int        // number of files in the change
+	Provenance            Provenance // zero when the change has none
 }
 
 func (c *Change) messageData() MessageData {
 	d := MessageData{Branch: c.Branch, Base: c.Base, Dir: c.Dir, Message: c.Message, Files: len(c.Files)}
+	if c.Dir == Root {
+		d.Dir = ""
+	}
 	if c.Provenance != nil {
 		d.Provenance = *c.Provenance
 	}
@@ -117,10 +133,19 @@ func (c *Change) validate(provenanceFile string) error {
 			return err
 		}
 	}
-	if c.Dir != "" {
+	switch {
+	case c.Dir == "":
+		return fmt.Errorf("gitops: %w: empty Dir: name the replaced subtree, or gitops.Root for the whole tree", ErrInvalidChange)
+	case c.Dir != Root:
 		if err := validatePath(c.Dir); err != nil {
 			return err
 		}
+	}
+	switch {
+	case c.Delete && len(c.Files) > 0:
+		return fmt.Errorf("gitops: %w: Delete with %d files: a deletion carries no files", ErrInvalidChange, len(c.Files))
+	case !c.Delete && len(c.Files) == 0:
+		return fmt.Errorf("gitops: %w: no files: set Delete to remove %s", ErrInvalidChange, c.Dir)
 	}
 	names := make(map[string]bool, len(c.Files)+1)
 	for name := range c.Files {
@@ -129,7 +154,7 @@ func (c *Change) validate(provenanceFile string) error {
 		}
 		names[name] = true
 	}
-	if c.Provenance != nil && provenanceFile != "" {
+	if c.Provenance != nil && provenanceFile != "" && !c.Delete {
 		if names[provenanceFile] {
 			return &PathError{Path: provenanceFile, Reason: "collides with the provenance file"}
 		}
@@ -145,8 +170,19 @@ func (c *Change) validate(provenanceFile string) error {
 	return c.Provenance.validate()
 }
 
+// dirPath returns the components of Dir, none for [Root].
+func (c *Change) dirPath() []string {
+	if c.Dir == Root || c.Dir == "" {
+		return nil
+	}
+	return strings.Split(c.Dir, "/")
+}
+
 // files returns the files to write under Dir, the provenance file included.
 func (c *Change) files(provenanceFile string) map[string][]byte {
+	if c.Delete {
+		return nil
+	}
 	if c.Provenance == nil || provenanceFile == "" {
 		return c.Files
 	}

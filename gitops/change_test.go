@@ -22,12 +22,18 @@ func TestCommitRefusesBadInput(t *testing.T) {
 		want   error
 	}
 	cases := []tc{
-		{"bad branch", gitops.Change{Branch: "stage/..x"}, gitops.ErrInvalidBranch},
-		{"bad base", gitops.Change{Branch: "stage/x", Base: "-main"}, gitops.ErrInvalidBranch},
-		{"file and dir collide", gitops.Change{Branch: "stage/x", Files: map[string][]byte{"a": nil, "a/b": nil}}, gitops.ErrInvalidPath},
-		{"provenance file collides", gitops.Change{Branch: "stage/x", Files: map[string][]byte{"PROVENANCE": nil}, Provenance: testProvenance}, gitops.ErrInvalidPath},
-		{"trailer injection", gitops.Change{Branch: "stage/x", Provenance: &gitops.Provenance{FreightID: "abc\nSigned-off-by: mallory"}}, gitops.ErrInvalidChange},
-		{"credentials in provenance", gitops.Change{Branch: "stage/x", Provenance: &gitops.Provenance{SourceRepo: "https://user:tok@github.com/org/repo"}}, gitops.ErrInvalidChange},
+		// The zero values that would wipe a branch are refused: an unset Dir
+		// is not the whole tree, empty Files are not a deletion.
+		{"empty dir", gitops.Change{Branch: "stage/x", Files: render(1)}, gitops.ErrInvalidChange},
+		{"empty files", gitops.Change{Branch: "stage/x", Dir: "apps/web"}, gitops.ErrInvalidChange},
+		{"root without files", gitops.Change{Branch: "stage/x", Dir: gitops.Root}, gitops.ErrInvalidChange},
+		{"delete with files", gitops.Change{Branch: "stage/x", Dir: "apps/web", Delete: true, Files: render(1)}, gitops.ErrInvalidChange},
+		{"bad branch", gitops.Change{Dir: gitops.Root, Branch: "stage/..x"}, gitops.ErrInvalidBranch},
+		{"bad base", gitops.Change{Dir: gitops.Root, Branch: "stage/x", Base: "-main"}, gitops.ErrInvalidBranch},
+		{"file and dir collide", gitops.Change{Dir: gitops.Root, Branch: "stage/x", Files: map[string][]byte{"a": nil, "a/b": nil}}, gitops.ErrInvalidPath},
+		{"provenance file collides", gitops.Change{Dir: gitops.Root, Branch: "stage/x", Files: map[string][]byte{"PROVENANCE": nil}, Provenance: testProvenance}, gitops.ErrInvalidPath},
+		{"trailer injection", gitops.Change{Dir: gitops.Root, Branch: "stage/x", Files: render(1), Provenance: &gitops.Provenance{FreightID: "abc\nSigned-off-by: mallory"}}, gitops.ErrInvalidChange},
+		{"credentials in provenance", gitops.Change{Dir: gitops.Root, Branch: "stage/x", Files: render(1), Provenance: &gitops.Provenance{SourceRepo: "https://user:tok@github.com/org/repo"}}, gitops.ErrInvalidChange},
 	}
 	for _, p := range corpus(t, "paths.txt") {
 		p = unquote(t, p)

@@ -76,7 +76,7 @@ func TestCommitUnderRandomFaults(t *testing.T) {
 		// The slack absorbs a loaded machine; a hang would take a minute.
 		assert.Less(t, time.Since(start), timeout+5*time.Second, "op %d outlived its ctx", op)
 		if err != nil {
-			assert.True(t, errors.Is(err, gitops.ErrTransport) || errors.Is(err, gitops.ErrConflict) ||
+			assert.True(t, errors.Is(err, gitops.ErrUnavailable) || errors.Is(err, gitops.ErrConflict) ||
 				errors.Is(err, context.DeadlineExceeded), "op %d: untyped error %v", op, err)
 			if stall.Load() {
 				assert.ErrorIs(t, err, context.DeadlineExceeded)

@@ -51,9 +51,8 @@ type Result struct {
 // Errors: *[BranchError] and *[PathError] for bad input, [ErrInvalidChange],
 // [ErrBaseNotFound], [ErrPathConflict] (a retry cannot help); a
 // *[ConflictError] when every attempt lost a race; errors matching
-// [ErrTransport] when the server kept failing (a later retry may help,
-// unless they also match [ErrAuth] or [ErrRepositoryNotFound]); ctx's
-// error.
+// [ErrUnavailable] when the server kept failing (a later retry may help);
+// [ErrUnauthorized] or [ErrRepositoryNotFound] (it cannot); ctx's error.
 func (r *Repo) Commit(ctx context.Context, c Change) (Result, error) {
 	if err := c.validate(r.opts.provenanceFile); err != nil {
 		return Result{}, err
@@ -195,10 +194,7 @@ func (r *Repo) apply(c *Change, ws *workspace, root plumbing.Hash) (plumbing.Has
 	if err != nil {
 		return plumbing.ZeroHash, nil, err
 	}
-	var path []string
-	if c.Dir != "" {
-		path = strings.Split(c.Dir, "/")
-	}
+	path := c.dirPath()
 	old, err := ws.subtree(root, path)
 	if err != nil {
 		return plumbing.ZeroHash, nil, err
@@ -280,7 +276,7 @@ func (r *Repo) commitOn(ctx context.Context, c *Change, msg string, pushed *plum
 		return res, nil
 	}
 	res.Files = files
-	commit, err := r.writeCommit(ws, root, b.parent, msg)
+	commit, err := r.writeCommit(ctx, ws, root, b.parent, msg)
 	if err != nil {
 		return Result{}, err
 	}
@@ -296,7 +292,7 @@ func (r *Repo) commitOn(ctx context.Context, c *Change, msg string, pushed *plum
 
 // writeCommit writes a commit of tree on parent (zero: none), signed when a
 // signer is configured.
-func (r *Repo) writeCommit(ws *workspace, tree, parent plumbing.Hash, msg string) (plumbing.Hash, error) {
+func (r *Repo) writeCommit(ctx context.Context, ws *workspace, tree, parent plumbing.Hash, msg string) (plumbing.Hash, error) {
 	now := r.opts.now()
 	c := &object.Commit{
 		Author:    object.Signature{Name: r.opts.author.Name, Email: r.opts.author.Email, When: now},
@@ -316,7 +312,7 @@ func (r *Repo) writeCommit(ws *workspace, tree, parent plumbing.Hash, msg string
 		if err != nil {
 			return plumbing.ZeroHash, err
 		}
-		sig, err := r.opts.signer.Sign(rd)
+		sig, err := r.opts.signer.Sign(ctx, rd)
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("gitops: sign commit: %w", err)
 		}

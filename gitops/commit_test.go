@@ -117,11 +117,11 @@ func TestCommitCreatesBranch(t *testing.T) {
 		assert.Contains(t, rem.tree(t, "stage/test"), "apps/web/deployments/test/deployment.yaml")
 	})
 	t.Run("missing base", func(t *testing.T) {
-		_, err := repo.Commit(ctx, gitops.Change{Branch: "stage/other", Base: "nope", Files: render(1)})
+		_, err := repo.Commit(ctx, gitops.Change{Dir: gitops.Root, Branch: "stage/other", Base: "nope", Files: render(1)})
 		require.ErrorIs(t, err, gitops.ErrBaseNotFound)
 	})
-	t.Run("empty files remove dir", func(t *testing.T) {
-		res, err := repo.Commit(ctx, gitops.Change{Branch: "stage/test", Dir: deployDir})
+	t.Run("delete removes dir", func(t *testing.T) {
+		res, err := repo.Commit(ctx, gitops.Change{Branch: "stage/test", Dir: deployDir, Delete: true, Provenance: testProvenance})
 		require.NoError(t, err)
 		assert.True(t, res.Changed)
 		assert.Equal(t, []string{"apps/web/deployments/test/deployment.yaml"},
@@ -133,7 +133,7 @@ func TestCommitEmptyRepository(t *testing.T) {
 	t.Parallel()
 	rem := newRemote(t)
 	ctx := testContext(t)
-	res, err := newRepo(t, rem.url).Commit(ctx, gitops.Change{Branch: "stage/test", Files: render(3)})
+	res, err := newRepo(t, rem.url).Commit(ctx, gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(3)})
 	require.NoError(t, err)
 	assert.True(t, res.Changed)
 	assert.Equal(t, []string{"deployment-web.yaml", "service-web.yaml"},

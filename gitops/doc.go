@@ -61,13 +61,17 @@
 //
 // # Errors
 //
-// Invalid input is reported before any I/O as *[BranchError] or *[PathError]
-// (matching [ErrInvalidBranch], [ErrInvalidPath]) or [ErrInvalidChange].
-// Failed exchanges with the git server match [ErrTransport]; those that
-// also match [ErrAuth] or [ErrRepositoryNotFound] are not retried, the
-// others (connection errors, cut answers, 5xx, 429) are retried within the
-// attempt budget. A branch that kept moving gives a
-// *[ConflictError] ([ErrConflict]). [WaitForMerge] reports a pull request
+// Every error matches one of the sentinels railyard's packages share —
+// [ErrInvalid], [ErrNotFound], [ErrUnauthorized], [ErrUnsafeContent],
+// [ErrLimitExceeded], [ErrUnavailable] — or a specific one of gitops, and
+// [IsRetryable] says whether a retry can help. Invalid input is reported
+// before any I/O as *[BranchError] or *[PathError] (matching
+// [ErrInvalidBranch], [ErrInvalidPath] and [ErrInvalid]) or
+// [ErrInvalidChange]. Transient failures of the git server (connection
+// errors, cut answers, 5xx, 429) are retried within the attempt budget and
+// then match [ErrUnavailable]; refused credentials ([ErrUnauthorized]) and a
+// missing repository ([ErrRepositoryNotFound]) are not retried. A branch
+// that kept moving gives a *[ConflictError] ([ErrConflict], retryable). [WaitForMerge] reports a pull request
 // closed without merge as a *[ClosedError] ([ErrClosed]); provider lookups
 // that find nothing match [ErrNotFound].
 package gitops

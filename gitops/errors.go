@@ -1,71 +1,119 @@
 package gitops
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/railyard-gitops/railyard/internal/errs"
 )
 
-// Sentinel errors. Test for them with [errors.Is]; the typed errors below
-// match the sentinel of their kind.
+// Sentinel errors. Test for them with [errors.Is] and ask [IsRetryable]
+// whether a retry can help. The first six are the ones every railyard
+// package shares; the others are specific and also match one of the six
+// where one fits.
 var (
+	// ErrInvalid reports a bad argument, Change or option (see also
+	// [ErrInvalidBranch], [ErrInvalidPath], [ErrInvalidChange], which match
+	// it). A retry cannot help.
+	ErrInvalid error = errs.New("invalid input", false)
+
+	// ErrNotFound reports a repository, branch or pull request that does
+	// not exist. [PullRequests] implementations return it when no pull
+	// request matches. A retry cannot help until someone creates it.
+	ErrNotFound error = errs.New("not found", false)
+
+	// ErrUnauthorized reports that a server (git or forge) refused the
+	// credentials, or that there were none and it wanted some. A retry
+	// cannot help.
+	ErrUnauthorized error = errs.New("unauthorized", false)
+
+	// ErrUnsafeContent reports a tree or pack from the server that gitops
+	// refuses to build on: entries git would refuse to check out, object
+	// types where others belong. A retry cannot help.
+	ErrUnsafeContent error = errs.New("unsafe repository content", false)
+
+	// ErrLimitExceeded reports a server answer beyond a limit (see
+	// [LimitError]). A retry with the same limits cannot help.
+	ErrLimitExceeded error = errs.New("limit exceeded", false)
+
+	// ErrUnavailable reports a failed exchange with a server that outlasted
+	// the retries: a connection error, a 429 or 5xx status, a cut or
+	// malformed answer. A later retry may help.
+	ErrUnavailable error = errs.New("server unavailable", true)
+
 	// ErrInvalidBranch reports a branch name that git would refuse or that
 	// could be mistaken for an option or a revision expression. The error is
-	// a *[BranchError]. A retry cannot help.
-	ErrInvalidBranch = errors.New("invalid branch name")
+	// a *[BranchError]; it matches [ErrInvalid]. A retry cannot help.
+	ErrInvalidBranch error = &kind{"invalid branch name", ErrInvalid}
 
 	// ErrInvalidPath reports a Change.Dir or file name that is not a clean,
 	// relative, slash-separated path inside the repository, or two files
-	// whose paths collide. The error is a *[PathError]. A retry cannot help.
-	ErrInvalidPath = errors.New("invalid path")
+	// whose paths collide. The error is a *[PathError]; it matches
+	// [ErrInvalid]. A retry cannot help.
+	ErrInvalidPath error = &kind{"invalid path", ErrInvalid}
 
 	// ErrInvalidChange reports a Change that cannot be committed for a reason
 	// other than a bad branch or path: an empty branch, provenance fields with
-	// line breaks, a message template that fails. A retry cannot help.
-	ErrInvalidChange = errors.New("invalid change")
+	// line breaks, a message template that fails. It matches [ErrInvalid]. A
+	// retry cannot help.
+	ErrInvalidChange error = &kind{"invalid change", ErrInvalid}
 
 	// ErrBaseNotFound reports that neither Change.Branch nor Change.Base
-	// exists on the remote. A retry helps only once someone creates Base.
-	ErrBaseNotFound = errors.New("base branch not found")
+	// exists on the remote. It matches [ErrNotFound]. A retry helps only once
+	// someone creates Base.
+	ErrBaseNotFound error = &kind{"base branch not found", ErrNotFound}
+
+	// ErrRepositoryNotFound reports that the git server has no repository
+	// at the URL (some servers say so for private repositories without
+	// credentials). It matches [ErrNotFound]. A retry cannot help.
+	ErrRepositoryNotFound error = &kind{"repository not found", ErrNotFound}
 
 	// ErrConflict reports that every attempt to push lost the race against
 	// other writers of the branch. The error is a *[ConflictError]. A later
 	// retry may succeed.
-	ErrConflict = errors.New("branch kept moving")
-
-	// ErrAuth reports that the git server refused the credentials, or that
-	// there were none and it wanted some. A retry cannot help.
-	ErrAuth = errors.New("git server refused access")
-
-	// ErrRepositoryNotFound reports that the git server has no repository
-	// at the URL (some servers say so for private repositories without
-	// credentials). A retry cannot help.
-	ErrRepositoryNotFound = errors.New("repository not found")
-
-	// ErrTransport reports a failed exchange with the git server: a
-	// connection error, an error status, a cut or malformed answer. Commit
-	// retries these within its attempts; once they run out, a later retry
-	// may help unless the error also matches [ErrAuth] or
-	// [ErrRepositoryNotFound].
-	ErrTransport = errors.New("git transport failed")
+	ErrConflict error = errs.New("branch kept moving", true)
 
 	// ErrPathConflict reports that Change.Dir cannot be placed in the tree
 	// because one of its parents is a file on the branch. A retry cannot help
 	// until the branch changes.
-	ErrPathConflict = errors.New("path is a file on the branch")
-
-	// ErrUpToDate is returned by [Repo.Propose] when the target branch already
-	// holds the rendered tree: nothing is pushed and no pull request is opened
-	// or updated.
-	ErrUpToDate = errors.New("target already holds the change")
-
-	// ErrNotFound is returned by [PullRequests] implementations when no pull
-	// request matches.
-	ErrNotFound = errors.New("pull request not found")
+	ErrPathConflict error = errs.New("path is a file on the branch", false)
 
 	// ErrClosed reports a pull request that was closed without being merged.
 	// The error is a *[ClosedError]. A retry cannot help.
-	ErrClosed = errors.New("pull request closed without merge")
+	ErrClosed error = errs.New("pull request closed without merge", false)
 )
+
+// IsRetryable reports whether retrying the call that returned err may
+// succeed: true for errors matching [ErrUnavailable] or [ErrConflict] and
+// for an expired context deadline; false for the other sentinels, a
+// cancelled context, nil and errors gitops does not know.
+func IsRetryable(err error) bool { return errs.IsRetryable(err) }
+
+// kind is a specific sentinel that also matches a general one.
+type kind struct {
+	msg     string
+	general error
+}
+
+func (k *kind) Error() string        { return k.msg }
+func (k *kind) Is(target error) bool { return target == k.general }
+func (k *kind) Retryable() bool      { return errs.IsRetryable(k.general) }
+
+// LimitError reports a server answer beyond a limit. It matches
+// [ErrLimitExceeded].
+type LimitError struct {
+	Limit string // what was limited, e.g. "transfer", "objects", "object size"
+	Max   int64  // the limit
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("gitops: %s over the limit of %d", e.Limit, e.Max)
+}
+
+// Is reports whether target is [ErrLimitExceeded].
+func (e *LimitError) Is(target error) bool { return target == ErrLimitExceeded }
+
+// Retryable reports false: the same limits refuse the same answer.
+func (e *LimitError) Retryable() bool { return false }
 
 // BranchError describes a refused branch name.
 type BranchError struct {
@@ -77,8 +125,13 @@ func (e *BranchError) Error() string {
 	return fmt.Sprintf("gitops: invalid branch name %q: %s", e.Name, e.Reason)
 }
 
-// Is reports whether target is [ErrInvalidBranch].
-func (e *BranchError) Is(target error) bool { return target == ErrInvalidBranch }
+// Is reports whether target is [ErrInvalidBranch] or [ErrInvalid].
+func (e *BranchError) Is(target error) bool {
+	return target == ErrInvalidBranch || target == ErrInvalid
+}
+
+// Retryable reports false.
+func (e *BranchError) Retryable() bool { return false }
 
 // PathError describes a refused path.
 type PathError struct {
@@ -90,8 +143,11 @@ func (e *PathError) Error() string {
 	return fmt.Sprintf("gitops: invalid path %q: %s", e.Path, e.Reason)
 }
 
-// Is reports whether target is [ErrInvalidPath].
-func (e *PathError) Is(target error) bool { return target == ErrInvalidPath }
+// Is reports whether target is [ErrInvalidPath] or [ErrInvalid].
+func (e *PathError) Is(target error) bool { return target == ErrInvalidPath || target == ErrInvalid }
+
+// Retryable reports false.
+func (e *PathError) Retryable() bool { return false }
 
 // ConflictError reports that a push kept losing races.
 type ConflictError struct {
@@ -106,6 +162,9 @@ func (e *ConflictError) Error() string {
 
 // Is reports whether target is [ErrConflict].
 func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+
+// Retryable reports true: a later attempt may find the branch still.
+func (e *ConflictError) Retryable() bool { return true }
 
 // Unwrap returns the last rejection.
 func (e *ConflictError) Unwrap() error { return e.Err }
@@ -122,3 +181,6 @@ func (e *ClosedError) Error() string {
 
 // Is reports whether target is [ErrClosed].
 func (e *ClosedError) Is(target error) bool { return target == ErrClosed }
+
+// Retryable reports false.
+func (e *ClosedError) Retryable() bool { return false }

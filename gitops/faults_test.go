@@ -129,8 +129,8 @@ func TestCommitPermanentFailures(t *testing.T) {
 		status int
 		want   error
 	}{
-		{http.StatusUnauthorized, gitops.ErrAuth},
-		{http.StatusForbidden, gitops.ErrAuth},
+		{http.StatusUnauthorized, gitops.ErrUnauthorized},
+		{http.StatusForbidden, gitops.ErrUnauthorized},
 		{http.StatusNotFound, gitops.ErrRepositoryNotFound},
 		{http.StatusBadRequest, nil},
 	} {
@@ -146,7 +146,7 @@ func TestCommitPermanentFailures(t *testing.T) {
 			logs := &logBuffer{}
 			url := strings.Replace(rem.url, "http://", "http://deployer:"+secret+"@", 1)
 			repo := newRepo(t, url, gitops.WithLogger(logs.Logger()))
-			_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+			_, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
 			require.Error(t, err)
 			if tc.want != nil {
 				assert.ErrorIs(t, err, tc.want)
@@ -165,7 +165,7 @@ func TestCommitHonoursContext(t *testing.T) {
 	rem.srv.SetFault(func(gittest.Request) *gittest.Fault { return &gittest.Fault{Delay: time.Minute} })
 	ctx := testContext(t, 300*time.Millisecond)
 	start := time.Now()
-	_, err := newRepo(t, rem.url).Commit(ctx, gitops.Change{Branch: "stage/test", Files: render(1)})
+	_, err := newRepo(t, rem.url).Commit(ctx, gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, ctx.Err()), "got %v", err)
 	assert.Less(t, time.Since(start), 5*time.Second)

@@ -1,7 +1,6 @@
 package gitops
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -39,6 +38,7 @@ type options struct {
 	signer         Signer
 	message        *template.Template
 	provenanceFile string
+	createTarget   bool
 	now            func() time.Time
 }
 
@@ -69,7 +69,7 @@ func newOptions(opts []Option) (*options, error) {
 	}
 	for _, opt := range opts {
 		if opt == nil {
-			return nil, errors.New("gitops: nil option")
+			continue // a nil Option is ignored, as in every railyard package
 		}
 		if err := opt.apply(o); err != nil {
 			return nil, err
@@ -79,7 +79,7 @@ func newOptions(opts []Option) (*options, error) {
 		o.committer = &o.author
 	}
 	if o.backoffMin > o.backoffMax {
-		return nil, fmt.Errorf("gitops: backoff minimum %v above maximum %v", o.backoffMin, o.backoffMax)
+		return nil, fmt.Errorf("gitops: %w: backoff minimum %v above maximum %v", ErrInvalid, o.backoffMin, o.backoffMax)
 	}
 	return o, nil
 }
@@ -89,7 +89,7 @@ func newOptions(opts []Option) (*options, error) {
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) error {
 		if l == nil {
-			return errors.New("gitops: nil logger")
+			return fmt.Errorf("gitops: %w: nil logger", ErrInvalid)
 		}
 		o.logger = l
 		return nil
@@ -149,7 +149,7 @@ func WithSSHKey(user string, privateKeyPEM []byte, passphrase string) Option {
 func WithSSHKnownHosts(files ...string) Option {
 	return optionFunc(func(o *options) error {
 		if len(files) == 0 {
-			return errors.New("gitops: no known_hosts file")
+			return fmt.Errorf("gitops: %w: no known_hosts file", ErrInvalid)
 		}
 		o.knownHosts = files
 		return nil
@@ -159,10 +159,10 @@ func WithSSHKnownHosts(files ...string) Option {
 func setAuth(a *authConfig) Option {
 	return optionFunc(func(o *options) error {
 		if o.auth != nil {
-			return errors.New("gitops: more than one auth option")
+			return fmt.Errorf("gitops: %w: more than one auth option", ErrInvalid)
 		}
 		if a.kind == "basic" && a.secret == "" {
-			return errors.New("gitops: empty password or token")
+			return fmt.Errorf("gitops: %w: empty password or token", ErrInvalid)
 		}
 		o.auth = a
 		return nil
@@ -175,7 +175,7 @@ func setAuth(a *authConfig) Option {
 func WithHTTPClient(c *http.Client) Option {
 	return optionFunc(func(o *options) error {
 		if c == nil {
-			return errors.New("gitops: nil HTTP client")
+			return fmt.Errorf("gitops: %w: nil HTTP client", ErrInvalid)
 		}
 		o.httpClient = c
 		return nil
@@ -188,7 +188,7 @@ func WithHTTPClient(c *http.Client) Option {
 func WithMaxAttempts(n int) Option {
 	return optionFunc(func(o *options) error {
 		if n < 1 || n > 1000 {
-			return fmt.Errorf("gitops: max attempts %d outside 1..1000", n)
+			return fmt.Errorf("gitops: %w: max attempts %d outside 1..1000", ErrInvalid, n)
 		}
 		o.maxAttempts = n
 		return nil
@@ -201,7 +201,7 @@ func WithMaxAttempts(n int) Option {
 func WithBackoff(min, max time.Duration) Option {
 	return optionFunc(func(o *options) error {
 		if min <= 0 || max <= 0 {
-			return errors.New("gitops: backoff must be positive")
+			return fmt.Errorf("gitops: %w: backoff must be positive", ErrInvalid)
 		}
 		o.backoffMin, o.backoffMax = min, max
 		return nil
@@ -213,7 +213,7 @@ func WithBackoff(min, max time.Duration) Option {
 func WithSigner(s Signer) Option {
 	return optionFunc(func(o *options) error {
 		if s == nil {
-			return errors.New("gitops: nil signer")
+			return fmt.Errorf("gitops: %w: nil signer", ErrInvalid)
 		}
 		o.signer = s
 		return nil
@@ -228,7 +228,7 @@ func WithMessageTemplate(text string) Option {
 	return optionFunc(func(o *options) error {
 		t, err := template.New("message").Option("missingkey=error").Parse(text)
 		if err != nil {
-			return fmt.Errorf("gitops: message template: %w", err)
+			return fmt.Errorf("gitops: %w: message template: %v", ErrInvalid, err)
 		}
 		o.message = t
 		return nil
@@ -259,7 +259,7 @@ func WithProvenanceFile(name string) Option {
 func WithClock(now func() time.Time) Option {
 	return optionFunc(func(o *options) error {
 		if now == nil {
-			return errors.New("gitops: nil clock")
+			return fmt.Errorf("gitops: %w: nil clock", ErrInvalid)
 		}
 		o.now = now
 		return nil
@@ -274,4 +274,16 @@ func manifestLike(name string) bool {
 		}
 	}
 	return false
+}
+
+// WithCreateTarget makes [Repo.Propose] create a missing review target
+// branch (as an orphan commit of the empty tree) instead of failing with
+// [ErrBaseNotFound], so the first promotion to a reviewed stage needs no
+// branch made by hand. The default is false: a missing target is an error,
+// so that a misspelt target is not created.
+func WithCreateTarget(create bool) Option {
+	return optionFunc(func(o *options) error {
+		o.createTarget = create
+		return nil
+	})
 }

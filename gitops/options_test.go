@@ -14,7 +14,7 @@ func TestMessageTemplate(t *testing.T) {
 	t.Parallel()
 	rem := newRemote(t)
 	repo := newRepo(t, rem.url, gitops.WithMessageTemplate("deploy {{.Provenance.FreightID}} to {{.Branch}} ({{.Files}} files)"))
-	res, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1), Provenance: testProvenance})
+	res, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1), Provenance: testProvenance})
 	require.NoError(t, err)
 	assert.Equal(t, "deploy "+testProvenance.FreightID+" to stage/test (2 files)\n\n"+testProvenance.Trailers(),
 		rem.git(t, "log", "-1", "--format=%B", res.Commit)+"\n")

@@ -23,8 +23,15 @@ func TestProposeOpensReusesAndSkips(t *testing.T) {
 	prs := &memPRs{}
 	change := gitops.Change{Dir: prodDir, Files: render(1), Message: "Promote web to production", Provenance: testProvenance}
 
-	pr, err := repo.Propose(ctx, change, "stage/production", prs)
+	p, err := repo.Propose(ctx, change, "stage/production", prs)
 	require.NoError(t, err)
+	assert.True(t, p.Changed)
+	assert.True(t, p.Opened)
+	assert.False(t, p.TargetCreated)
+	assert.Equal(t, "stage/production", p.Target)
+	assert.Equal(t, rem.git(t, "rev-parse", "refs/heads/"+p.Head), p.Commit)
+	assert.Len(t, p.Files, 4)
+	pr := p.PullRequest
 	wantHead := "railyard/stage/production/" + testProvenance.FreightID
 	assert.Equal(t, wantHead, pr.Head)
 	assert.Equal(t, "stage/production", pr.Base)
@@ -34,16 +41,20 @@ func TestProposeOpensReusesAndSkips(t *testing.T) {
 	assert.Equal(t, targetTip, rem.git(t, "rev-parse", "refs/heads/"+wantHead+"^"), "the head starts from the target's tip")
 	assert.Equal(t, targetTip, rem.git(t, "rev-parse", "refs/heads/stage/production"), "the target is untouched")
 
-	again, err := repo.Propose(ctx, change, "stage/production", prs)
+	reused, err := repo.Propose(ctx, change, "stage/production", prs)
 	require.NoError(t, err)
+	assert.True(t, reused.Changed)
+	assert.False(t, reused.Opened)
+	again := reused.PullRequest
 	assert.Equal(t, pr.Number, again.Number, "the open pull request is reused")
 	assert.Equal(t, 1, prs.creates)
 	assert.Zero(t, prs.updates, "an unchanged body is not rewritten")
 
 	withSummary := change
 	withSummary.Summary = "Deployment/web: replicas 1 -> 2"
-	again, err = repo.Propose(ctx, withSummary, "stage/production", prs)
+	reused, err = repo.Propose(ctx, withSummary, "stage/production", prs)
 	require.NoError(t, err)
+	again = reused.PullRequest
 	assert.Equal(t, pr.Number, again.Number)
 	assert.Equal(t, 1, prs.updates)
 	assert.Contains(t, again.Body, "Deployment/web: replicas 1 -> 2")
@@ -52,8 +63,10 @@ func TestProposeOpensReusesAndSkips(t *testing.T) {
 	// Once the target holds the render (the PR was merged), nothing is proposed.
 	_, err = repo.Commit(ctx, gitops.Change{Branch: "stage/production", Dir: prodDir, Files: render(1), Provenance: testProvenance})
 	require.NoError(t, err)
-	_, err = repo.Propose(ctx, change, "stage/production", prs)
-	require.ErrorIs(t, err, gitops.ErrUpToDate)
+	none, err := repo.Propose(ctx, change, "stage/production", prs)
+	require.NoError(t, err)
+	assert.False(t, none.Changed)
+	assert.Nil(t, none.PullRequest)
 	assert.Equal(t, 1, prs.creates)
 }
 
@@ -65,8 +78,10 @@ func TestProposeUpToDatePushesNothing(t *testing.T) {
 		files[prodDir+"/"+name] = string(data)
 	}
 	rem.seed(t, "stage/production", files)
-	_, err := newRepo(t, rem.url).Propose(testContext(t), gitops.Change{Dir: prodDir, Files: render(1)}, "stage/production", &memPRs{})
-	require.ErrorIs(t, err, gitops.ErrUpToDate)
+	p, err := newRepo(t, rem.url).Propose(testContext(t), gitops.Change{Dir: prodDir, Files: render(1)}, "stage/production", &memPRs{})
+	require.NoError(t, err)
+	assert.False(t, p.Changed)
+	assert.Empty(t, p.Commit)
 	assert.Equal(t, "stage/production", rem.git(t, "for-each-ref", "--format=%(refname:short)", "refs/heads/"), "no head branch pushed")
 
 	_, err = newRepo(t, rem.url).Propose(testContext(t), gitops.Change{Dir: prodDir, Files: render(1)}, "stage/missing", &memPRs{})
@@ -86,9 +101,9 @@ func TestHeadBranchIsDeterministic(t *testing.T) {
 	assert.NotEqual(t, a, c)
 	assert.True(t, strings.HasPrefix(a, "railyard/stage/production/tree-"), a)
 
-	_, err = repo.HeadBranch(gitops.Change{Provenance: &gitops.Provenance{FreightID: "../../x"}}, "stage/production")
+	_, err = repo.HeadBranch(gitops.Change{Dir: gitops.Root, Provenance: &gitops.Provenance{FreightID: "../../x"}}, "stage/production")
 	assert.ErrorIs(t, err, gitops.ErrInvalidChange)
-	own, err := repo.HeadBranch(gitops.Change{Branch: "review/web"}, "stage/production")
+	own, err := repo.HeadBranch(gitops.Change{Dir: gitops.Root, Branch: "review/web"}, "stage/production")
 	require.NoError(t, err)
 	assert.Equal(t, "review/web", own)
 }
@@ -162,9 +177,42 @@ func TestProposeReusesPullRequestOpenedConcurrently(t *testing.T) {
 	mem := &memPRs{}
 	change := gitops.Change{Dir: prodDir, Files: render(1), Message: "Promote web to production", Provenance: testProvenance}
 
-	pr, err := repo.Propose(ctx, change, "stage/production", racingPRs{mem})
+	p, err := repo.Propose(ctx, change, "stage/production", racingPRs{mem})
 	require.NoError(t, err)
+	assert.False(t, p.Opened, "another process opened it")
+	pr := p.PullRequest
 	assert.Equal(t, 1, pr.Number, "the other process's pull request is reused")
 	assert.Len(t, mem.prs, 1)
 	assert.Contains(t, pr.Body, "Railyard-Freight: "+testProvenance.FreightID, "and its body updated")
+}
+
+// Propose made WithCreateTarget creates a missing review target as an
+// empty orphan, so the first pull request carries the whole render; a
+// second Propose finds it and creates nothing.
+func TestProposeCreatesMissingTarget(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	rem.seed(t, "main", map[string]string{"README.md": "policy\n"})
+	ctx := testContext(t)
+	repo := newRepo(t, rem.url, gitops.WithCreateTarget(true))
+	prs := &memPRs{}
+	change := gitops.Change{Dir: prodDir, Files: render(1), Message: "Promote", Provenance: testProvenance}
+
+	p, err := repo.Propose(ctx, change, "stage/production", prs)
+	require.NoError(t, err)
+	assert.True(t, p.TargetCreated)
+	assert.True(t, p.Opened)
+	target := rem.git(t, "rev-parse", "refs/heads/stage/production")
+	assert.Equal(t, "4b825dc642cb6eb9a060e54bf8d69288fbee4904", rem.git(t, "rev-parse", target+"^{tree}"), "an empty tree")
+	assert.Empty(t, rem.git(t, "rev-list", "--parents", "-n1", target)[len(target):], "an orphan")
+	assert.Equal(t, target, rem.git(t, "rev-parse", "refs/heads/"+p.Head+"^"))
+	for _, f := range p.Files {
+		assert.Equal(t, "added", f.Action, f.Path)
+	}
+
+	again, err := repo.Propose(ctx, change, "stage/production", prs)
+	require.NoError(t, err)
+	assert.False(t, again.TargetCreated)
+	assert.Equal(t, target, rem.git(t, "rev-parse", "refs/heads/stage/production"))
+	assert.Equal(t, 1, prs.creates)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+
+	"github.com/railyard-gitops/railyard/internal/redact"
 )
 
 // Repo is a remote GitOps repository that rendered changes are committed
@@ -54,7 +56,7 @@ func NewRepo(url string, opts ...Option) (*Repo, error) {
 	}
 	ep, err := transport.NewEndpoint(url)
 	if err != nil {
-		return nil, fmt.Errorf("gitops: parse repository URL %q: %w", redactURL(url), err)
+		return nil, fmt.Errorf("gitops: parse repository URL %q: %w", redactURL(url), redact.Error(err)) // url.Parse quotes the URL
 	}
 	r := &Repo{ep: ep, opts: o, branches: map[string]*branchLock{}}
 	isHTTP := ep.Protocol == "http" || ep.Protocol == "https"

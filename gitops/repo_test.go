@@ -26,9 +26,9 @@ func TestNewRepoMovesURLCredentialsToAuth(t *testing.T) {
 	repo := newRepo(t, url, gitops.WithHTTPClient(&http.Client{Transport: rec}), gitops.WithLogger(logs.Logger()))
 	assert.Equal(t, rem.url, repo.URL(), "the URL is reported without credentials")
 
-	res, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+	res, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
 	require.NoError(t, err)
-	_, err = repo.Propose(testContext(t), gitops.Change{Files: render(2)}, "stage/test", &memPRs{})
+	_, err = repo.Propose(testContext(t), gitops.Change{Dir: gitops.Root, Files: render(2)}, "stage/test", &memPRs{})
 	require.NoError(t, err)
 	assert.Contains(t, logs.String(), res.Commit, "the log has the pushed commit")
 	assert.NotContains(t, logs.String(), "tok3n", "no credential in any log line, Debug included")
@@ -45,7 +45,7 @@ func TestNewRepoTokenAuth(t *testing.T) {
 	rem := newRemote(t)
 	rec := &gittest.AuthRecorder{}
 	repo := newRepo(t, rem.url, gitops.WithToken("t0k"), gitops.WithHTTPClient(&http.Client{Transport: rec}))
-	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+	_, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
 	require.NoError(t, err)
 	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
 	req.SetBasicAuth("x-access-token", "t0k")
@@ -70,15 +70,15 @@ func TestCommitWaitsForBranchLockWithContext(t *testing.T) {
 	repo := newRepo(t, rem.url)
 	done := make(chan error, 1)
 	go func() {
-		_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
+		_, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
 		done <- err
 	}()
 	<-entered // the first writer holds the branch
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	_, err := repo.Commit(ctx, gitops.Change{Branch: "stage/test", Files: render(2)})
+	_, err := repo.Commit(ctx, gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(2)})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	_, err = repo.Commit(testContext(t), gitops.Change{Branch: "stage/other", Files: render(2)})
+	_, err = repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/other", Files: render(2)})
 	assert.NoError(t, err, "other branches are not blocked")
 	close(release)
 	require.NoError(t, <-done)
@@ -97,8 +97,8 @@ func TestCredentialsEchoedByServerAreRedacted(t *testing.T) {
 	const secret = "ech0ed-s3cret"
 	logs := &logBuffer{}
 	repo := newRepo(t, echo.URL+"/gitops.git", gitops.WithBasicAuth("deployer", secret), gitops.WithLogger(logs.Logger()), gitops.WithMaxAttempts(2))
-	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
-	require.ErrorIs(t, err, gitops.ErrAuth)
+	_, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
+	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	basic := base64.StdEncoding.EncodeToString([]byte("deployer:" + secret))
 	for _, text := range []string{err.Error(), logs.String()} {
 		assert.Contains(t, text, "REDACTED", "the echo reached the text")
@@ -122,8 +122,8 @@ func TestTokenAsURLUserIsRedacted(t *testing.T) {
 	logs := &logBuffer{}
 	url := strings.Replace(echo.URL, "http://", "http://"+secret+"@", 1) + "/gitops.git"
 	repo := newRepo(t, url, gitops.WithLogger(logs.Logger()), gitops.WithMaxAttempts(2))
-	_, err := repo.Commit(testContext(t), gitops.Change{Branch: "stage/test", Files: render(1)})
-	require.ErrorIs(t, err, gitops.ErrAuth)
+	_, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
+	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	basic := base64.StdEncoding.EncodeToString([]byte(secret + ":"))
 	for _, text := range []string{err.Error(), logs.String()} {
 		assert.Contains(t, text, "REDACTED", "the echo reached the text")

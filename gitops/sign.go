@@ -2,7 +2,7 @@ package gitops
 
 import (
 	"bytes"
-	"errors"
+	"context"
 	"fmt"
 	"io"
 
@@ -11,9 +11,11 @@ import (
 
 // Signer signs commits: Sign returns an ASCII-armored detached signature of
 // the commit object as git encodes it without a signature (what `git
-// verify-commit` checks). Implementations must be safe for concurrent use.
+// verify-commit` checks). ctx bounds signers that call out (a KMS, an
+// agent); it is the context of the Commit or Propose call. Implementations
+// must be safe for concurrent use.
 type Signer interface {
-	Sign(message io.Reader) ([]byte, error)
+	Sign(ctx context.Context, message io.Reader) ([]byte, error)
 }
 
 type pgpSigner struct {
@@ -26,21 +28,21 @@ type pgpSigner struct {
 func NewPGPSigner(armoredPrivateKey []byte, passphrase []byte) (Signer, error) {
 	keys, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(armoredPrivateKey))
 	if err != nil {
-		return nil, errors.New("gitops: OpenPGP key ring does not parse")
+		return nil, fmt.Errorf("gitops: %w: OpenPGP key ring does not parse", ErrInvalid)
 	}
 	if len(keys) == 0 || keys[0].PrivateKey == nil {
-		return nil, errors.New("gitops: OpenPGP key ring holds no private key")
+		return nil, fmt.Errorf("gitops: %w: OpenPGP key ring holds no private key", ErrInvalid)
 	}
 	e := keys[0]
 	if e.PrivateKey.Encrypted {
 		if err := e.DecryptPrivateKeys(passphrase); err != nil {
-			return nil, errors.New("gitops: OpenPGP private key: wrong passphrase")
+			return nil, fmt.Errorf("gitops: %w: OpenPGP private key: wrong passphrase", ErrInvalid)
 		}
 	}
 	return &pgpSigner{entity: e}, nil
 }
 
-func (s *pgpSigner) Sign(message io.Reader) ([]byte, error) {
+func (s *pgpSigner) Sign(_ context.Context, message io.Reader) ([]byte, error) {
 	var b bytes.Buffer
 	if err := openpgp.ArmoredDetachSign(&b, s.entity, message, nil); err != nil {
 		return nil, fmt.Errorf("OpenPGP signature: %w", err)

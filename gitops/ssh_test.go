@@ -40,5 +40,5 @@ func TestCommitOverSSH(t *testing.T) {
 	require.NoError(t, os.WriteFile(wrong, []byte(knownhosts.Line([]string{srv.Addr}, other.Public)+"\n"), 0o600))
 	bad := newRepo(t, url, gitops.WithSSHKey("git", key.PEM, ""), gitops.WithSSHKnownHosts(wrong), gitops.WithMaxAttempts(1))
 	_, err = bad.Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(2)})
-	require.ErrorIs(t, err, gitops.ErrTransport)
+	require.ErrorIs(t, err, gitops.ErrUnavailable)
 }

@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha512"
 	"encoding/base64"
 	"errors"
@@ -35,12 +36,12 @@ func NewSSHSigner(privateKeyPEM []byte, passphrase []byte) (Signer, error) {
 		s, err = ssh.ParsePrivateKeyWithPassphrase(privateKeyPEM, passphrase)
 	}
 	if err != nil {
-		return nil, errors.New("gitops: SSH private key does not parse or the passphrase is wrong")
+		return nil, fmt.Errorf("gitops: %w: SSH private key does not parse or the passphrase is wrong", ErrInvalid)
 	}
 	return &sshSigner{signer: s}, nil
 }
 
-func (s *sshSigner) Sign(message io.Reader) ([]byte, error) {
+func (s *sshSigner) Sign(_ context.Context, message io.Reader) ([]byte, error) {
 	h := sha512.New()
 	if _, err := io.Copy(h, message); err != nil {
 		return nil, err

@@ -35,15 +35,18 @@ type remoteError struct {
 func (e *remoteError) Error() string { return e.op + ": " + e.err.Error() }
 func (e *remoteError) Unwrap() error { return e.err }
 
-// Is makes every remote error match [ErrTransport].
-func (e *remoteError) Is(target error) bool { return target == ErrTransport }
+// Is makes remote errors a retry may heal match [ErrUnavailable].
+func (e *remoteError) Is(target error) bool { return target == ErrUnavailable && !e.permanent }
+
+// Retryable reports whether another attempt may help.
+func (e *remoteError) Retryable() bool { return !e.permanent }
 
 // permanentErrors maps the go-git errors after which no retry can help to
 // railyard's sentinels.
 var permanentErrors = []struct{ from, to error }{
-	{transport.ErrAuthenticationRequired, ErrAuth},
-	{transport.ErrAuthorizationFailed, ErrAuth},
-	{transport.ErrInvalidAuthMethod, ErrAuth},
+	{transport.ErrAuthenticationRequired, ErrUnauthorized},
+	{transport.ErrAuthorizationFailed, ErrUnauthorized},
+	{transport.ErrInvalidAuthMethod, ErrUnauthorized},
 	{transport.ErrRepositoryNotFound, ErrRepositoryNotFound},
 }
 

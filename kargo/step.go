@@ -113,8 +113,8 @@ func (s *stepRunner) Run(ctx context.Context, stepCtx *promotion.StepContext) (p
 		return failure(err)
 	}
 	var out renderbranch.Output
-	if number := openPR(stepCtx); cfg.Review && number > 0 {
-		out, err = runner.CheckMerge(ctx, cfg, number)
+	if prev, ok := previousOutput(stepCtx); cfg.Review && ok && prev.Waiting() {
+		out, err = runner.CheckMerge(ctx, cfg, prev)
 	} else {
 		out, err = runner.Run(ctx, cfg)
 	}
@@ -179,26 +179,14 @@ func (s *stepRunner) runner(ctx context.Context, project string) (*renderbranch.
 	return renderbranch.New(opts...)
 }
 
-// openPR returns the number of the pull request this step's previous run in
-// the same Promotion left open, or 0. Kargo keeps a step's output in the
-// Promotion's shared state under the step's alias across reconciles; after
-// a round trip through the Promotion's status, numbers are float64.
-func openPR(stepCtx *promotion.StepContext) int {
+// previousOutput returns the output this step's previous run in the same
+// Promotion left: Kargo keeps a step's output in the Promotion's shared
+// state under the step's alias across reconciles (after a round trip
+// through the Promotion's status, numbers are float64).
+func previousOutput(stepCtx *promotion.StepContext) (renderbranch.Output, bool) {
 	prev, _ := stepCtx.SharedState.Get(stepCtx.Alias)
-	out, _ := prev.(map[string]any)
-	pr, _ := out["pr"].(map[string]any)
-	if open, _ := pr["open"].(bool); !open {
-		return 0
-	}
-	switch id := pr["id"].(type) {
-	case int64:
-		return int(id)
-	case float64:
-		if id >= 1 && id <= 1<<31 && id == float64(int(id)) {
-			return int(id)
-		}
-	}
-	return 0
+	m, _ := prev.(map[string]any)
+	return renderbranch.OutputFromMap(m)
 }
 
 func pollInterval(cfg renderbranch.Config) time.Duration {

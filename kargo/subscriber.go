@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/akuity/kargo/pkg/subscription"
 
 	"github.com/railyard-gitops/railyard/freight"
+	"github.com/railyard-gitops/railyard/kargo/internal/railyardapi"
 )
 
 // SubscriptionType is the key of a Warehouse subscription served by
@@ -78,21 +80,35 @@ type SubscriberOption interface {
 }
 
 type subscriberOptions struct {
-	transport http.RoundTripper
+	client *http.Client
+	logger *slog.Logger
 }
 
 type subscriberOptionFunc func(*subscriberOptions) error
 
 func (f subscriberOptionFunc) apply(o *subscriberOptions) error { return f(o) }
 
-// WithDiscoveryTransport makes the subscriber's git and registry requests
-// through rt (a proxy, custom CAs). The default is http.DefaultTransport.
-func WithDiscoveryTransport(rt http.RoundTripper) SubscriberOption {
+// WithDiscoveryHTTPClient makes the subscriber's git and registry
+// requests through c's Transport (a proxy, custom CAs). The default is a
+// client on http.DefaultTransport.
+func WithDiscoveryHTTPClient(c *http.Client) SubscriberOption {
 	return subscriberOptionFunc(func(o *subscriberOptions) error {
-		if rt == nil {
-			return errors.New("kargo: WithDiscoveryTransport(nil)")
+		if c == nil {
+			return errors.New("kargo: WithDiscoveryHTTPClient(nil)")
 		}
-		o.transport = rt
+		o.client = c
+		return nil
+	})
+}
+
+// WithDiscoveryLogger sets the subscriber's logger: Debug for round trips,
+// one Info line per discovery. The default discards logs.
+func WithDiscoveryLogger(l *slog.Logger) SubscriberOption {
+	return subscriberOptionFunc(func(o *subscriberOptions) error {
+		if l == nil {
+			return errors.New("kargo: WithDiscoveryLogger(nil)")
+		}
+		o.logger = l
 		return nil
 	})
 }
@@ -107,7 +123,7 @@ func RegisterSubscriber(opts ...SubscriberOption) error {
 
 // RegisterSubscriberIn is [RegisterSubscriber] for another registry.
 func RegisterSubscriberIn(reg subscription.SubscriberRegistry, opts ...SubscriberOption) error {
-	o := &subscriberOptions{}
+	o := &subscriberOptions{logger: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		if opt == nil {
 			continue
@@ -187,27 +203,25 @@ func (p *pairSubscriber) DiscoverArtifacts(ctx context.Context, project string, 
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("%s %q: %w", SubscriptionType, sub.Subscription.Name, errs.ToAggregate())
 	}
-	common := []freight.Option{}
-	if p.opts.transport != nil {
-		common = append(common, freight.WithTransport(p.opts.transport))
-	}
-	gitOpts := append([]freight.Option{freight.WithLimit(limit(sub.Subscription.DiscoveryLimit))}, common...)
-	if len(cfg.IncludePaths) > 0 {
-		gitOpts = append(gitOpts, freight.WithIncludePaths(cfg.IncludePaths...))
-	}
-	imageOpts := append([]freight.Option{}, common...)
+	env := railyardapi.Env{Client: p.opts.client, Logger: p.opts.logger}
+	var gitCreds, imageCreds railyardapi.Creds
 	if p.db != nil {
-		if c, err := p.db.Get(ctx, project, credentials.TypeGit, cfg.RepoURL); err != nil {
+		c, err := p.db.Get(ctx, project, credentials.TypeGit, cfg.RepoURL)
+		if err != nil {
 			return nil, fmt.Errorf("%s: git credentials: %w", SubscriptionType, err)
-		} else if c != nil && c.Password != "" {
-			gitOpts = append(gitOpts, freight.WithBasicAuth(c.Username, c.Password))
 		}
-		if c, err := p.db.Get(ctx, project, credentials.TypeImage, cfg.ImageRepoURL); err != nil {
+		if c != nil {
+			gitCreds = railyardapi.Creds{Username: c.Username, Password: c.Password}
+		}
+		if c, err = p.db.Get(ctx, project, credentials.TypeImage, cfg.ImageRepoURL); err != nil {
 			return nil, fmt.Errorf("%s: image credentials: %w", SubscriptionType, err)
-		} else if c != nil && c.Password != "" {
-			imageOpts = append(imageOpts, freight.WithBasicAuth(c.Username, c.Password))
+		}
+		if c != nil {
+			imageCreds = railyardapi.Creds{Username: c.Username, Password: c.Password}
 		}
 	}
+	gitOpts := railyardapi.FreightGitOptions(env, limit(sub.Subscription.DiscoveryLimit), cfg.IncludePaths, gitCreds)
+	imageOpts := railyardapi.FreightImageOptions(env, imageCreds)
 	git, err := freight.NewGitSource(cfg.RepoURL, branchOr(cfg.Branch), gitOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", SubscriptionType, err)

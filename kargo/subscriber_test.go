@@ -71,7 +71,7 @@ func TestPairSubscriber(t *testing.T) {
 	// Discovery, in a registry of the test's own (the default registry's
 	// subscriber has no route to the demo world).
 	reg := subscription.MustNewSubscriberRegistry()
-	require.NoError(t, kargo.RegisterSubscriberIn(reg, kargo.WithDiscoveryTransport(e.world.Transport())))
+	require.NoError(t, kargo.RegisterSubscriberIn(reg, kargo.WithDiscoveryHTTPClient(e.world.Client())))
 	r, err := reg.Get(ctx, sub)
 	require.NoError(t, err)
 	db := credsdb.NewDatabase(e.client, nil, credentials.DefaultProviderRegistry, credsdb.DatabaseConfig{})

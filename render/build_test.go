@@ -120,7 +120,7 @@ func TestBuildContext(t *testing.T) {
 // A panic inside kustomize comes back as ErrPanic, not a crash.
 func TestRunKustomizeRecoversPanic(t *testing.T) {
 	t.Parallel()
-	r, err := runKustomize(nil, "w")
+	r, err := runKustomize(nil, "w", false)
 	assert.Nil(t, r)
 	assert.ErrorIs(t, err, ErrPanic)
 }

@@ -54,8 +54,43 @@ func TestLoadDeploymentInvalid(t *testing.T) {
 	}
 	_, err := LoadDeployment(fstest.MapFS{}, file)
 	assert.ErrorIs(t, err, ErrNotFound)
+	assert.False(t, IsRetryable(err))
 	_, err = LoadDeployment(fstest.MapFS{}, "../deployment.yaml")
 	assert.ErrorIs(t, err, ErrNotFound)
+}
+
+// Another organisation's layout: other key names, nested, other keys
+// allowed; the same rules for the values.
+func TestDeploymentSchema(t *testing.T) {
+	t.Parallel()
+	const file = "clusters/eu/prod/app.yaml"
+	schema := DeploymentSchema{EnvType: "spec.tier", Namespace: "spec.target.namespace", Branch: "gitops.branch", AllowOtherKeys: true}
+	fsys := fstest.MapFS{file: {Data: []byte(`owner: team-a
+spec:
+  tier: production
+  replicas: 3
+  target: {namespace: app-prod, cluster: eu}
+gitops: {branch: stage/prod}
+`)}}
+	dep, err := schema.Load(fsys, file)
+	require.NoError(t, err)
+	assert.Equal(t, Deployment{Name: "prod", EnvType: "production", Namespace: "app-prod", Branch: "stage/prod"}, dep)
+
+	strict := schema
+	strict.AllowOtherKeys = false
+	_, err = strict.Load(fsys, file)
+	assert.ErrorIs(t, err, ErrInvalidDeployment)
+	assert.Contains(t, err.Error(), `unknown field "owner"`)
+
+	bad := fstest.MapFS{file: {Data: []byte("spec: {tier: production, target: {namespace: Prod_1}}\ngitops: {branch: stage/prod}\n")}}
+	_, err = schema.Load(bad, file)
+	assert.ErrorIs(t, err, ErrInvalidDeployment)
+	assert.Contains(t, err.Error(), "spec.target.namespace")
+
+	_, err = DeploymentSchema{EnvType: "spec..tier"}.Load(fsys, file)
+	assert.ErrorIs(t, err, ErrInvalidDeployment)
+	_, err = LoadDeployment(fstest.MapFS{file: {Data: []byte("envType: a\nenvType: b\nnamespace: n\nbranch: stage/x\n")}}, file)
+	assert.ErrorIs(t, err, ErrInvalidDeployment, "duplicate keys")
 }
 
 func TestValidBranch(t *testing.T) {

@@ -160,7 +160,7 @@ func readObjects(old fs.FS, dir string) (map[objectID]oldObject, error) {
 		default:
 			return nil
 		}
-		data, err := readLimited(old, p, &budget)
+		data, err := readLimited(old, p, &budget, "fixed: DefaultMaxInputBytes")
 		if err != nil {
 			return &FileError{Path: p, Err: err}
 		}

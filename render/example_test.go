@@ -2,9 +2,11 @@ package render_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"testing/fstest"
 
 	"github.com/railyard-gitops/railyard/render"
@@ -114,4 +116,65 @@ func ExampleLoadDeployment() {
 	fmt.Printf("%+v\n", dep)
 	// Output:
 	// {Name:test EnvType:test Namespace:codeai-test Branch:stage/test}
+}
+
+// A program that runs kustomize itself (as Kargo's kustomize-build step
+// does, behind its own mutex) passes that mutex, so that the two never run
+// kustomize at the same time.
+func ExampleWithLocker() {
+	var kustomizeMu sync.Mutex // the program's own kustomize lock
+	res, err := render.Build(context.Background(),
+		[]render.Mount{{At: "src", FS: monorepo}},
+		render.Wrapper{Dir: "wrapper", Resources: []string{"../src/k8s/kustomize/base"}},
+		render.WithLocker(&kustomizeMu))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(res.Objects()), "objects")
+	// Output:
+	// 2 objects
+}
+
+// A reference kustomize would fetch is refused before anything is built,
+// and retrying cannot help.
+func ExampleIsRetryable() {
+	_, err := render.Build(context.Background(),
+		[]render.Mount{{At: "src", FS: monorepo}},
+		render.Wrapper{Dir: "wrapper", Resources: []string{"../src/k8s/kustomize/overlays/local"}})
+	fmt.Println(errors.Is(err, render.ErrRemote), errors.Is(err, render.ErrUnsafeContent), render.IsRetryable(err))
+	// Output:
+	// true true false
+}
+
+// A build whose output would be over the limit is refused, from an
+// estimate made before kustomize runs when the input multiplies objects.
+func ExampleWithMaxOutputBytes() {
+	_, err := render.Build(context.Background(),
+		[]render.Mount{{At: "src", FS: monorepo}},
+		render.Wrapper{Dir: "wrapper", Resources: []string{"../src/k8s/kustomize/base"}},
+		render.WithMaxOutputBytes(100))
+	var limit *render.LimitError
+	fmt.Println(errors.Is(err, render.ErrLimitExceeded), errors.As(err, &limit) && limit.Option == "WithMaxOutputBytes")
+	// Output:
+	// true true
+}
+
+// Deployment files of another layout: other keys, nested, next to keys of
+// the team's own.
+func ExampleDeploymentSchema_Load() {
+	fsys := fstest.MapFS{"clusters/prod/app.yaml": {Data: []byte(`owner: team-a
+spec:
+  tier: production
+  namespace: app-prod
+gitops:
+  branch: stage/prod
+`)}}
+	schema := render.DeploymentSchema{EnvType: "spec.tier", Namespace: "spec.namespace", Branch: "gitops.branch", AllowOtherKeys: true}
+	dep, err := schema.Load(fsys, "clusters/prod/app.yaml")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%+v\n", dep)
+	// Output:
+	// {Name:prod EnvType:production Namespace:app-prod Branch:stage/prod}
 }

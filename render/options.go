@@ -3,10 +3,11 @@ package render
 import (
 	"fmt"
 	"log/slog"
+	"sync"
 )
 
 // Option configures Build. Options are sealed: only this package implements
-// them, through the WithX constructors.
+// them, through the WithX constructors. A nil Option is ignored.
 type Option interface {
 	apply(*options) error
 }
@@ -16,20 +17,31 @@ type optionFunc func(*options) error
 func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
-	logger        *slog.Logger
-	maxInputBytes int64
-	naming        FileNaming
+	logger         *slog.Logger
+	maxInputBytes  int64
+	maxOutputBytes int64
+	naming         FileNaming
+	locker         sync.Locker // nil: the package-wide slot
 }
 
-// DefaultMaxInputBytes is the default limit on the bytes Build reads from
-// its mounts, summed over every file of one build.
-const DefaultMaxInputBytes = 32 << 20
+const (
+	// DefaultMaxInputBytes is the default limit on the bytes Build reads
+	// from its mounts, summed over every file of one build.
+	DefaultMaxInputBytes = 32 << 20
+	// DefaultMaxOutputBytes is the default limit on the bytes of one
+	// build's output, Result.YAML. kustomize holds about eight times the
+	// output in memory while it builds: a build of 8 MiB peaks near 100
+	// MiB of resident memory (measured), within the 128 MiB every railyard
+	// package keeps to under default limits.
+	DefaultMaxOutputBytes = 8 << 20
+)
 
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
-		logger:        slog.New(slog.DiscardHandler),
-		maxInputBytes: DefaultMaxInputBytes,
-		naming:        NamingKustomize,
+		logger:         slog.New(slog.DiscardHandler),
+		maxInputBytes:  DefaultMaxInputBytes,
+		maxOutputBytes: DefaultMaxOutputBytes,
+		naming:         NamingKustomize,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -56,8 +68,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxInputBytes limits the bytes Build reads from its mounts, summed
-// over every file it reads; a build needing more fails with ErrTooLarge
-// naming the file that crossed the limit. n must be positive.
+// over every file it reads; a build needing more fails with a
+// [*LimitError] wrapping ErrTooLarge that names the file crossing the
+// limit. n must be positive.
 // The default is DefaultMaxInputBytes (32 MiB).
 func WithMaxInputBytes(n int64) Option {
 	return optionFunc(func(o *options) error {
@@ -65,6 +78,25 @@ func WithMaxInputBytes(n int64) Option {
 			return fmt.Errorf("%w: max input bytes %d", ErrInvalidOption, n)
 		}
 		o.maxInputBytes = n
+		return nil
+	})
+}
+
+// WithMaxOutputBytes limits the bytes of the output of one build
+// ([Result.YAML]). Before kustomize runs, Build estimates the output from
+// the walked input (every inclusion of a file or kustomization counted
+// again, YAML aliases expanded, patches, labels and replacements counted
+// once per object they may reach), and refuses a build whose estimate is
+// beyond n, so that a small kustomization that multiplies big objects
+// costs no memory; after, it checks the real output. Either fails with a
+// [*LimitError] wrapping ErrOutputTooLarge. n must be positive.
+// The default is DefaultMaxOutputBytes (8 MiB).
+func WithMaxOutputBytes(n int64) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: max output bytes %d", ErrInvalidOption, n)
+		}
+		o.maxOutputBytes = n
 		return nil
 	})
 }
@@ -79,5 +111,25 @@ func WithFileNaming(n FileNaming) Option {
 			return nil
 		}
 		return fmt.Errorf("%w: file naming %d", ErrInvalidOption, n)
+	})
+}
+
+// WithLocker makes Build serialize its kustomize phase on l instead of the
+// package-wide lock, for a program that runs kustomize itself too (Kargo's
+// kustomize-build step serializes behind its own mutex): passing that
+// mutex keeps the two from running kustomize, which keeps global state,
+// at the same time. Build waits for l in a goroutine, so that it still
+// returns when ctx ends; a lock acquired after that is released at once.
+// l must be a lock that any goroutine may unlock (sync.Mutex is). A nil l
+// is refused.
+// The default is the package-wide lock, shared by every Build without
+// this option.
+func WithLocker(l sync.Locker) Option {
+	return optionFunc(func(o *options) error {
+		if l == nil {
+			return fmt.Errorf("%w: nil locker", ErrInvalidOption)
+		}
+		o.locker = l
+		return nil
 	})
 }

@@ -9,22 +9,62 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// kustomizeCLI returns the kustomize CLI CI installs (.ci/tools). Its
-// absence is a failure: the oracle must run in CI.
+// kustomizeCLI returns the kustomize CLI CI installs (.ci/tools,
+// RAILYARD_KUSTOMIZE), after checking that it is built on the kustomize
+// api this package builds with: v5.8.2 for api v0.21.2 (v5.8.1 is built
+// on v0.21.1 and prints other bytes, see testdata/corpus), v5.7.1 for
+// Kargo's v0.20.1 (.ci/render-kustomize-v0.20.1 passes
+// RAILYARD_KUSTOMIZE_KARGO). Its absence is a failure: the oracle must run
+// in CI.
 func kustomizeCLI(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("RAILYARD_KUSTOMIZE")
-	require.NotEmpty(t, bin, "RAILYARD_KUSTOMIZE must name the kustomize v5.8.1 CLI (source .ci/tools)")
-	out, err := exec.Command(bin, "version").CombinedOutput()
+	require.NotEmpty(t, bin, "RAILYARD_KUSTOMIZE must name the kustomize CLI built on render's kustomize api (source .ci/tools)")
+	_, api := krustyModuleDir(t)
+	out, err := exec.Command("go", "version", "-m", bin).CombinedOutput()
 	require.NoError(t, err, string(out))
-	require.Contains(t, string(out), "v5.8.1", "the oracle is kustomize v5.8.1")
+	var built string
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "dep" && f[1] == "sigs.k8s.io/kustomize/api" {
+			built = f[2]
+		}
+	}
+	require.Equal(t, api, built, "%s is built on kustomize api %s, render on %s", bin, built, api)
 	return bin
+}
+
+// cliBuild runs `kustomize build dir`.
+func cliBuild(t *testing.T, bin, dir string) string {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, "build", dir)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), stderr.String())
+	return stdout.String()
+}
+
+// Every tree of testdata/corpus: Build's output is byte for byte what
+// the CLI prints for the tree, and what it prints for the assembled tree
+// (Result.Wrapper next to it).
+func TestOracleCorpus(t *testing.T) {
+	bin := kustomizeCLI(t)
+	for _, name := range corpusTrees(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r := buildCorpus(t, name)
+			assert.Equal(t, cliBuild(t, bin, filepath.Join("testdata/corpus", name)), string(r.YAML()), "kustomize build of the tree")
+			dir := t.TempDir()
+			layOut(t, dir, []Mount{{At: "t", FS: os.DirFS(filepath.Join("testdata/corpus", name))}}, Wrapper{Dir: "w"}, r)
+			assert.Equal(t, cliBuild(t, bin, filepath.Join(dir, "w")), string(r.YAML()), "kustomize build of the assembled tree")
+		})
+	}
 }
 
 // layOut writes the mounts and the wrapper Build generated to dir, the

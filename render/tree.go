@@ -1,17 +1,18 @@
 package render
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/railyard-gitops/railyard/internal/redact"
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/railyard-gitops/railyard/internal/redact"
 
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/types"
@@ -22,12 +23,14 @@ import (
 //
 // Build never hands a Mount's FS to kustomize. Instead, starting from the
 // wrapper kustomization, it follows every reference of every kustomization
-// it reaches, validates it (local, relative, inside a mount, no symlink,
-// present, within the byte budget, well-formed YAML) and copies exactly the
-// files kustomize will load into an in-memory filesystem. Nothing else of a
-// mount is opened, so a mount may be a whole repository; anything the walk
-// does not know how to validate is missing from the in-memory tree and the
-// build fails closed instead of reaching for the network or the disk.
+// it reaches, the way kustomize will (see remote.go for what kustomize
+// fetches, plugins.go for the files builtin plugins name), validates it
+// (local, relative, inside a mount, no symlink, present, within the byte
+// budget, well-formed YAML) and copies exactly the files kustomize will
+// load into an in-memory filesystem. Nothing else of a mount is opened, so
+// a mount may be a whole repository; anything the walk does not know how
+// to validate is missing from the in-memory tree and the build fails
+// closed instead of reaching for the network or the disk.
 
 // mount is a validated Mount.
 type mount struct {
@@ -46,34 +49,31 @@ func contains(dir, p string) bool {
 	return p == dir || strings.HasPrefix(p, dir+"/")
 }
 
-var scpUser = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*@`)
+// loadKind is how kustomize loads a reference.
+type loadKind int
 
-// isRemote reports whether kustomize would treat ref as something to fetch:
-// a URL with any scheme (http, https, ssh, file, git::...), an scp-style
-// user@host:path, or a github.com/... shorthand.
-func isRemote(ref string) bool {
-	lower := strings.ToLower(ref)
-	if strings.Contains(lower, "://") || strings.HasPrefix(lower, "git::") ||
-		strings.HasPrefix(lower, "github.com/") || strings.HasPrefix(lower, "github.com:") ||
-		scpUser.MatchString(ref) {
-		return true
-	}
-	u, err := url.Parse(ref)
-	return err == nil && u.Scheme != ""
-}
+const (
+	loadFile     loadKind = iota // as a file: fetched if an http(s) URL
+	loadDir                      // as a directory: cloned if a git repository spec
+	loadResource                 // as a file if a local file, else as a directory
+)
 
 // resolveRef resolves reference ref, written in a file of directory dir of
-// the tree, to a tree path. It refuses absolute, remote and escaping
-// references; it does not look at any mount.
-func resolveRef(dir, ref string) (string, error) {
+// the tree, to a tree path, refusing what kustomize would fetch (for a
+// resource, only the http(s) case: the git case needs to know whether a
+// local file exists, see assembler.locateResource), absolute references
+// and references escaping the tree. It does not look at any mount.
+func resolveRef(dir, ref string, kind loadKind) (string, error) {
 	shown := redact.URLs(ref) // a remote reference may carry a token
 	switch {
 	case ref == "":
 		return "", fmt.Errorf("%w: empty path", ErrNotFound)
-	case strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, `\`) || path.IsAbs(ref):
-		return "", fmt.Errorf("%w: %q", ErrAbsolutePath, shown)
-	case isRemote(ref):
+	case kind != loadDir && isRemoteFile(ref):
 		return "", fmt.Errorf("%w: %q", ErrRemote, shown)
+	case kind == loadDir && isGitRepoSpec(ref):
+		return "", fmt.Errorf("%w: %q", ErrRemote, shown)
+	case strings.HasPrefix(ref, "/") || strings.HasPrefix(ref, `\`):
+		return "", fmt.Errorf("%w: %q", ErrAbsolutePath, shown)
 	case strings.ContainsRune(ref, 0):
 		return "", fmt.Errorf("%w: %q", ErrEscape, shown)
 	case !utf8.ValidString(ref):
@@ -93,23 +93,50 @@ type assembler struct {
 	mem       filesys.FileSystem
 	remaining int64
 	logger    *slog.Logger
-	walked    map[string]bool        // kustomization directories
-	files     map[string][]byte      // files read, and written to mem
+	dirs      map[string]*dirState   // kustomization directories
+	files     map[string]*fileState  // files read, and written to mem
 	stats     map[string]fs.FileInfo // tree path -> Lstat result
+	openapi   bool                   // some kustomization sets openapi
+	checks    []check                // what diagnose looks at, in walk order
 	// done is the build context's Err, checked before every call to a
 	// mount's FS so that a slow FS delays the end of a cancelled build by
 	// one call at most.
 	done func() error
 }
 
+// fileState is a file copied into the tree.
+type fileState struct {
+	data    []byte
+	sized   bool     // scan holds at least docs, expanded and largest
+	scanned bool     // scan is complete (ids too): the file is valid YAML
+	scan    yamlScan // of a file kustomize parses as YAML
+}
+
+// check is something diagnose looks at: a YAML file (dir empty) or the
+// resource files of the kustomization in dir.
+type check struct {
+	file, dir string
+	resources []string
+}
+
+// dirState is a kustomization directory being or having been walked.
+type dirState struct {
+	file    string               // its kustomization file
+	k       *types.Kustomization // parsed and fixed
+	info    *dirInfo             // set once walked
+	walking bool
+	configs []pluginConfig // the plugin configurations it provides as a generators/transformers/validators source
+	checked bool           // checked as such a source
+}
+
 func newAssembler(mounts []mount, o *options, done func() error) *assembler {
 	return &assembler{
 		mounts:    mounts,
-		mem:       filesys.MakeFsInMemory(),
+		mem:       newTreeFS(),
 		remaining: o.maxInputBytes,
 		logger:    o.logger,
-		walked:    map[string]bool{},
-		files:     map[string][]byte{},
+		dirs:      map[string]*dirState{},
+		files:     map[string]*fileState{},
 		stats:     map[string]fs.FileInfo{},
 		done:      done,
 	}
@@ -170,9 +197,9 @@ func (a *assembler) stat(p string) (fs.FileInfo, error) {
 
 // read reads the regular file at tree path p within the byte budget and
 // copies it into the in-memory tree.
-func (a *assembler) read(p string) ([]byte, error) {
-	if data, ok := a.files[p]; ok {
-		return data, nil
+func (a *assembler) read(p string) (*fileState, error) {
+	if f, ok := a.files[p]; ok {
+		return f, nil
 	}
 	fi, err := a.stat(p)
 	if err != nil {
@@ -185,234 +212,274 @@ func (a *assembler) read(p string) ([]byte, error) {
 		return nil, &FileError{Path: p, Err: err}
 	}
 	m, rel, _ := a.locate(p)
-	data, err := readLimited(m.fsys, rel, &a.remaining)
+	data, err := readLimited(m.fsys, rel, &a.remaining, "WithMaxInputBytes")
 	if err != nil {
 		return nil, &FileError{Path: p, Err: err}
 	}
 	if err := a.mem.WriteFile("/"+p, data); err != nil {
 		return nil, &FileError{Path: p, Err: fmt.Errorf("copy into memory: %w", err)}
 	}
-	a.files[p] = data
+	f := &fileState{data: data}
+	a.files[p] = f
 	a.logger.Debug("render: read", "path", p, "bytes", len(data))
-	return data, nil
+	return f, nil
 }
 
-// fileRef validates and copies a file referenced from file `from` in dir.
-// yamlFile says whether its content must be YAML. It returns the tree path.
-func (a *assembler) fileRef(dir, from, ref string, yamlFile bool) ([]objectID, string, error) {
-	p, err := resolveRef(dir, ref)
+// readYAML reads the file at tree path p, which kustomize parses as
+// YAML, and sizes it, once. A file with a '*' may hold aliases and is
+// scanned in full (alias bombs are refused before kustomize runs);
+// others are only measured here: kustomize parses them anyway, and if it
+// fails, diagnose scans them to name the file and the fault.
+func (a *assembler) readYAML(p string) (*fileState, error) {
+	f, err := a.read(p)
 	if err != nil {
-		return nil, "", &FileError{Path: from, Err: err}
+		return nil, err
+	}
+	if !f.sized {
+		if bytes.IndexByte(f.data, '*') >= 0 {
+			if err := a.scan(p, f); err != nil {
+				return nil, err
+			}
+		} else {
+			f.scan = measureYAML(f.data)
+		}
+		f.sized = true
+		a.checks = append(a.checks, check{file: p})
+	}
+	return f, nil
+}
+
+// scan scans file f at tree path p as YAML, once.
+func (a *assembler) scan(p string, f *fileState) error {
+	if f.scanned {
+		return nil
+	}
+	scan, err := scanYAML(f.data)
+	if err != nil {
+		return &FileError{Path: p, Err: err}
+	}
+	f.scan, f.scanned = scan, true
+	return nil
+}
+
+// diagnose names the fault of input kustomize refused, when Build's own
+// checks find one: malformed YAML, or duplicate objects within the
+// resources of one kustomization, in the order the walk met them.
+func (a *assembler) diagnose() error {
+	checked := map[string]bool{}
+	for _, c := range a.checks {
+		if c.dir == "" {
+			if f := a.files[c.file]; !checked[c.file] {
+				checked[c.file] = true
+				if err := a.scan(c.file, f); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		seen := map[resID]string{}
+		for _, p := range c.resources {
+			f := a.files[p]
+			if err := a.scan(p, f); err != nil {
+				return err
+			}
+			for _, id := range f.scan.ids {
+				if first, dup := seen[id]; dup {
+					return &FileError{Path: p, Err: fmt.Errorf("%w: %s, also in %s", ErrDuplicateObject, id, first)}
+				}
+				seen[id] = p
+			}
+		}
+	}
+	return nil
+}
+
+// fileRef validates and copies a file kustomize loads as a file,
+// referenced from file `from` in dir. yamlFile says whether kustomize
+// parses it as YAML. It returns the tree path and the file.
+func (a *assembler) fileRef(dir, from, ref string, yamlFile bool) (string, *fileState, error) {
+	p, err := resolveRef(dir, ref, loadFile)
+	if err != nil {
+		return "", nil, &FileError{Path: from, Err: err}
 	}
 	fi, err := a.stat(p)
 	if err != nil {
-		return nil, "", &FileError{Path: from, Err: err}
+		return "", nil, &FileError{Path: from, Err: err}
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, "", &FileError{Path: from, Err: fmt.Errorf("%w: %s is not a regular file", ErrNotFound, p)}
+		return "", nil, &FileError{Path: from, Err: fmt.Errorf("%w: %s is not a regular file", ErrNotFound, p)}
 	}
-	data, err := a.read(p)
-	if err != nil {
-		return nil, "", err
+	var f *fileState
+	if yamlFile {
+		f, err = a.readYAML(p)
+	} else {
+		f, err = a.read(p)
 	}
-	if !yamlFile {
-		return nil, p, nil
-	}
-	ids, err := scanYAML(data)
-	if err != nil {
-		return nil, "", &FileError{Path: p, Err: err}
-	}
-	return ids, p, nil
+	return p, f, err
 }
 
-// resourceRef handles an entry of resources (or generators, transformers,
-// validators): a YAML file or a directory holding a kustomization.
-func (a *assembler) resourceRef(dir, from, ref string) ([]objectID, string, error) {
-	p, err := resolveRef(dir, ref)
-	if err != nil {
-		return nil, "", &FileError{Path: from, Err: err}
+// locateResource resolves a reference kustomize loads as a resource: a
+// local file wins; otherwise a git repository spec is cloned (refused);
+// otherwise it is a local directory. It returns the tree path and whether
+// it is a directory.
+func (a *assembler) locateResource(dir, from, ref string) (string, bool, error) {
+	p, err := resolveRef(dir, ref, loadResource)
+	if err == nil {
+		fi, serr := a.stat(p)
+		switch {
+		case serr == nil && fi.Mode().IsRegular():
+			return p, false, nil
+		case serr == nil && fi.IsDir() && !isGitRepoSpec(ref):
+			return p, true, nil
+		case serr != nil && !errors.Is(serr, ErrNotFound):
+			err = serr
+		}
 	}
-	fi, err := a.stat(p)
-	if err != nil {
-		return nil, "", &FileError{Path: from, Err: err}
+	if isGitRepoSpec(ref) && !errors.Is(err, ErrRemote) {
+		err = fmt.Errorf("%w: %q", ErrRemote, redact.URLs(ref))
 	}
-	if fi.IsDir() {
-		return nil, p, a.kustomization(p, from, false)
+	if err == nil {
+		err = fmt.Errorf("%w: %s", ErrNotFound, p)
 	}
-	return a.fileRef(dir, from, ref, true)
+	return "", false, &FileError{Path: from, Err: err}
 }
 
-// componentRef handles an entry of components: a directory holding a
+// componentRef walks an entry of components: a directory holding a
 // kustomization of kind Component.
-func (a *assembler) componentRef(dir, from, ref string) error {
-	p, err := resolveRef(dir, ref)
+func (a *assembler) componentRef(dir, from, ref string) (*dirInfo, error) {
+	p, err := resolveRef(dir, ref, loadDir)
 	if err != nil {
-		return &FileError{Path: from, Err: err}
+		return nil, &FileError{Path: from, Err: err}
 	}
 	fi, err := a.stat(p)
 	if err != nil {
-		return &FileError{Path: from, Err: fmt.Errorf("component: %w", err)}
+		return nil, &FileError{Path: from, Err: fmt.Errorf("component: %w", err)}
 	}
 	if !fi.IsDir() {
-		return &FileError{Path: p, Err: fmt.Errorf("%w: a component must be a directory", ErrInvalidKustomization)}
+		return nil, &FileError{Path: p, Err: fmt.Errorf("%w: a component must be a directory", ErrInvalidKustomization)}
 	}
 	return a.kustomization(p, from, true)
 }
 
-// kustomization loads the kustomization file of tree directory dir,
-// referenced from file `from`, and walks its references.
-func (a *assembler) kustomization(dir, from string, component bool) error {
-	if a.walked[dir] {
-		return nil
+// load reads and parses the kustomization file of tree directory dir,
+// referenced from file `from`, once.
+func (a *assembler) load(dir, from string) (*dirState, error) {
+	if st, ok := a.dirs[dir]; ok {
+		return st, nil
 	}
-	a.walked[dir] = true
 	var found []string
 	for _, name := range konfig.RecognizedKustomizationFileNames() {
 		if _, err := a.stat(dir + "/" + name); err == nil {
 			found = append(found, dir+"/"+name)
 		} else if !errors.Is(err, ErrNotFound) {
-			return &FileError{Path: dir + "/" + name, Err: err}
+			return nil, &FileError{Path: dir + "/" + name, Err: err}
 		}
 	}
 	switch len(found) {
 	case 0:
-		return &FileError{Path: from, Err: fmt.Errorf("%w: no kustomization file in %s", ErrNotFound, dir)}
+		return nil, &FileError{Path: from, Err: fmt.Errorf("%w: no kustomization file in %s", ErrNotFound, dir)}
 	case 1:
 	default:
-		return &FileError{Path: dir, Err: fmt.Errorf("%w: several kustomization files: %s", ErrInvalidKustomization, strings.Join(found, ", "))}
+		return nil, &FileError{Path: dir, Err: fmt.Errorf("%w: several kustomization files: %s", ErrInvalidKustomization, strings.Join(found, ", "))}
 	}
-	data, err := a.read(found[0])
+	f, err := a.read(found[0])
 	if err != nil {
-		return err
+		return nil, err
 	}
-	k, err := parseKustomization(data)
+	k, err := parseKustomization(f.data)
 	if err != nil {
-		return &FileError{Path: found[0], Err: err}
+		return nil, &FileError{Path: found[0], Err: err}
 	}
-	if component != (k.Kind == types.ComponentKind) {
+	st := &dirState{file: found[0], k: k}
+	a.dirs[dir] = st
+	return st, nil
+}
+
+// kustomization walks the kustomization of tree directory dir, referenced
+// from file `from`, once.
+func (a *assembler) kustomization(dir, from string, component bool) (*dirInfo, error) {
+	st, err := a.load(dir, from)
+	if err != nil {
+		return nil, err
+	}
+	if component != (st.k.Kind == types.ComponentKind) {
 		want := types.KustomizationKind
 		if component {
 			want = types.ComponentKind
 		}
-		return &FileError{Path: found[0], Err: fmt.Errorf("%w: kind %s where a %s is required", ErrInvalidKustomization, k.Kind, want)}
+		return nil, &FileError{Path: st.file, Err: fmt.Errorf("%w: kind %s where a %s is required", ErrInvalidKustomization, st.k.Kind, want)}
 	}
-	return a.walk(dir, found[0], k)
+	if st.info != nil {
+		return st.info, nil
+	}
+	if st.walking {
+		return &dirInfo{}, nil // a cycle, which kustomize reports
+	}
+	st.walking = true
+	info, err := a.walk(dir, st.file, st.k)
+	st.walking = false
+	if err != nil {
+		return nil, err
+	}
+	st.info = info
+	return info, nil
 }
 
 // parseKustomization parses a kustomization exactly as kustomize does
 // (unknown fields are errors), after the alias-bomb check, and normalises
-// deprecated fields.
+// deprecated fields as kustomize does (bases into resources, env into
+// envs, helmChartInflationGenerator into helmCharts).
 func parseKustomization(data []byte) (*types.Kustomization, error) {
-	if _, err := scanYAML(data); err != nil {
-		return nil, err
+	// Without a '*' there is no alias to expand: kustomize's own parse is
+	// the only one needed, and scanYAML only names a YAML error.
+	if bytes.IndexByte(data, '*') >= 0 {
+		if _, err := scanYAML(data); err != nil {
+			return nil, err
+		}
 	}
 	var k types.Kustomization
 	if err := k.Unmarshal(data); err != nil {
+		if _, yerr := scanYAML(data); yerr != nil {
+			return nil, yerr
+		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalidKustomization, err)
+	}
+	return &k, fixKustomization(&k)
+}
+
+// fixedCopy returns a copy of the wrapper kustomization k as the walk
+// reads a kustomization: checked and fixed (parseKustomization, without
+// parsing YAML that Build itself wrote).
+func fixedCopy(k *types.Kustomization) (*types.Kustomization, error) {
+	j, err := json.Marshal(k)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKustomization, err)
+	}
+	var c types.Kustomization
+	if err := json.Unmarshal(j, &c); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidKustomization, err)
+	}
+	return &c, fixKustomization(&c)
+}
+
+// fixKustomization refuses Helm and unknown kinds and normalises
+// deprecated fields as kustomize does.
+func fixKustomization(k *types.Kustomization) error {
+	if len(k.HelmCharts) > 0 || k.HelmGlobals != nil || len(k.HelmChartInflationGenerator) > 0 {
+		return ErrHelmRefused
 	}
 	k.FixKustomization()
 	if k.Kind != types.KustomizationKind && k.Kind != types.ComponentKind {
-		return nil, fmt.Errorf("%w: kind %q", ErrInvalidKustomization, k.Kind)
-	}
-	if len(k.HelmCharts) > 0 || k.HelmGlobals != nil {
-		return nil, ErrHelmRefused
-	}
-	return &k, nil
-}
-
-// inline reports whether an entry of generators, transformers, validators or
-// patchesStrategicMerge is inline YAML rather than a path.
-func inline(entry string) bool {
-	return strings.ContainsAny(entry, "\n{")
-}
-
-// walk validates and copies everything kustomization k (file `from` in
-// directory dir) refers to.
-func (a *assembler) walk(dir, from string, k *types.Kustomization) error {
-	seen := map[objectID]string{}
-	for _, ref := range k.Resources {
-		ids, p, err := a.resourceRef(dir, from, ref)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if first, dup := seen[id]; dup {
-				return &FileError{Path: p, Err: fmt.Errorf("%w: %s, also in %s", ErrDuplicateObject, id, first)}
-			}
-			seen[id] = p
-		}
-	}
-	for _, ref := range k.Components {
-		if err := a.componentRef(dir, from, ref); err != nil {
-			return err
-		}
-	}
-	for _, list := range [][]string{k.Generators, k.Transformers, k.Validators} {
-		for _, entry := range list {
-			if inline(entry) {
-				continue
-			}
-			if _, _, err := a.resourceRef(dir, from, entry); err != nil {
-				return err
-			}
-		}
-	}
-	var yamlFiles, otherFiles []string
-	yamlFiles = append(yamlFiles, k.Crds...)
-	yamlFiles = append(yamlFiles, k.Configurations...)
-	for _, p := range k.Patches {
-		if p.Path != "" {
-			yamlFiles = append(yamlFiles, p.Path)
-		}
-	}
-	for _, p := range k.PatchesStrategicMerge {
-		if !inline(string(p)) {
-			yamlFiles = append(yamlFiles, string(p))
-		}
-	}
-	for _, r := range k.Replacements {
-		if r.Path != "" {
-			yamlFiles = append(yamlFiles, r.Path)
-		}
-	}
-	if p, ok := k.OpenAPI["path"]; ok {
-		yamlFiles = append(yamlFiles, p)
-	}
-	var sources []types.GeneratorArgs
-	for _, g := range k.ConfigMapGenerator {
-		sources = append(sources, g.GeneratorArgs)
-	}
-	for _, g := range k.SecretGenerator {
-		sources = append(sources, g.GeneratorArgs)
-	}
-	for _, g := range sources {
-		otherFiles = append(otherFiles, g.EnvSources...)
-		for _, f := range g.FileSources {
-			// "[key=]path"
-			_, file, found := strings.Cut(f, "=")
-			if !found {
-				file = f
-			}
-			otherFiles = append(otherFiles, file)
-		}
-	}
-	for _, ref := range yamlFiles {
-		if _, _, err := a.fileRef(dir, from, ref, true); err != nil {
-			return err
-		}
-	}
-	for _, ref := range otherFiles {
-		if _, _, err := a.fileRef(dir, from, ref, false); err != nil {
-			return err
-		}
+		return fmt.Errorf("%w: kind %q", ErrInvalidKustomization, k.Kind)
 	}
 	return nil
 }
 
 // readLimited reads file p of fsys, charging its size to *budget. Errors
 // of fsys wrap ErrRead, as does a read that ends before or after the size
-// the file reports (a file that reports size 0 is read to its end).
-func readLimited(fsys fs.FS, p string, budget *int64) ([]byte, error) {
+// the file reports (a file that reports size 0 is read to its end). option
+// names the option setting the budget, for a LimitError.
+func readLimited(fsys fs.FS, p string, budget *int64, option string) ([]byte, error) {
 	f, err := fsys.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRead, err)
@@ -422,14 +489,31 @@ func readLimited(fsys fs.FS, p string, budget *int64) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrRead, err)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, *budget+1))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRead, err)
+	size := fi.Size()
+	if size > *budget {
+		return nil, &LimitError{Err: ErrTooLarge, Limit: *budget, Option: option,
+			Detail: fmt.Sprintf("a %d-byte file, more than the %d bytes left", size, *budget)}
+	}
+	data := make([]byte, 0, max(size, 0)+1) // +1: room to see a file longer than it said
+	r := io.LimitReader(f, *budget+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrRead, err)
+		}
 	}
 	if int64(len(data)) > *budget {
-		return nil, fmt.Errorf("%w: more than the %d bytes left of the limit", ErrTooLarge, *budget)
+		return nil, &LimitError{Err: ErrTooLarge, Limit: *budget, Option: option,
+			Detail: fmt.Sprintf("more than the %d bytes left", *budget)}
 	}
-	if size := fi.Size(); size > 0 && int64(len(data)) != size {
+	if size > 0 && int64(len(data)) != size {
 		return nil, fmt.Errorf("%w: read %d bytes of a %d-byte file", ErrRead, len(data), size)
 	}
 	*budget -= int64(len(data))

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -109,9 +108,9 @@ var hostileCases = []hostileCase{
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/kustomization.yaml", "configMapGenerator:\n  - name: c\n    files:\n      - key=http://169.254.169.254/latest/meta-data\n")
 		}},
-	{name: "file:// openapi", want: ErrRemote, path: "app/base/kustomization.yaml",
+	{name: "https openapi", want: ErrRemote, path: "app/base/kustomization.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
-			setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml]\nopenapi:\n  path: file:///etc/passwd\n")
+			setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml]\nopenapi:\n  path: https://example.com/schema.json\n")
 		}},
 	{name: "absolute resource", want: ErrAbsolutePath, path: "app/base/kustomization.yaml", detail: "/etc/passwd",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
@@ -173,7 +172,7 @@ var hostileCases = []hostileCase{
 			setFile(app, "templates/deploy.yaml", "kind: Component\n")
 			w.Template = "app/templates/deploy.yaml"
 		}},
-	{name: "duplicate objects", want: ErrDuplicateObject, path: "app/base/service.yaml", detail: "Deployment.apps web",
+	{name: "duplicate objects", want: ErrDuplicateObject, path: "app/base/service.yaml", detail: "Deployment.apps/v1 default/web",
 		edit: func(app fstest.MapFS, _ *Wrapper) { setFile(app, "base/service.yaml", deployYAML) }},
 	{name: "duplicate objects across bases", want: ErrKustomize, path: "w/kustomization.yaml", detail: "already registered",
 		edit: func(app fstest.MapFS, w *Wrapper) {
@@ -215,7 +214,7 @@ var hostileCases = []hostileCase{
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/kustomization.yaml", "helmCharts:\n  - name: redis\n    repo: https://charts.bitnami.com/bitnami\n")
 		}},
-	{name: "exec plugin transformer", want: ErrKustomize, path: "w/kustomization.yaml",
+	{name: "exec plugin transformer", want: ErrPluginRefused, path: "app/base/plugin.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml]\ntransformers: [plugin.yaml]\n")
 			setFile(app, "base/plugin.yaml", "apiVersion: example.com/v1\nkind: Evil\nmetadata:\n  name: evil\n  annotations:\n    config.kubernetes.io/function: |\n      exec:\n        path: /bin/sh\n")
@@ -237,49 +236,6 @@ var hostileCases = []hostileCase{
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/kustomization.yaml", "resources: [deploy.yaml, .]\n")
 		}},
-}
-
-// hostileRefs reads testdata/hostile_refs.txt.
-func hostileRefs(t *testing.T) []string {
-	t.Helper()
-	data, err := os.ReadFile("testdata/hostile_refs.txt")
-	require.NoError(t, err)
-	var refs []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		ref, err := strconv.Unquote(line)
-		require.NoError(t, err, line)
-		refs = append(refs, ref)
-	}
-	return refs
-}
-
-// refFields places a reference into each path-bearing field of a
-// kustomization (JSON is YAML).
-var refFields = map[string]func(ref string) string{
-	"resources":  func(ref string) string { return `{"resources": ["deploy.yaml", ` + jq(ref) + `]}` },
-	"components": func(ref string) string { return `{"resources": ["deploy.yaml"], "components": [` + jq(ref) + `]}` },
-	"patches": func(ref string) string {
-		return `{"resources": ["deploy.yaml"], "patches": [{"path": ` + jq(ref) + `}]}`
-	},
-	"patchesSM": func(ref string) string {
-		return `{"resources": ["deploy.yaml"], "patchesStrategicMerge": [` + jq(ref) + `]}`
-	},
-	"configMapFiles": func(ref string) string { return `{"configMapGenerator": [{"name": "c", "files": [` + jq(ref) + `]}]}` },
-	"configMapKey": func(ref string) string {
-		return `{"configMapGenerator": [{"name": "c", "files": [` + jq("key="+ref) + `]}]}`
-	},
-	"secretEnvs":     func(ref string) string { return `{"secretGenerator": [{"name": "s", "envs": [` + jq(ref) + `]}]}` },
-	"crds":           func(ref string) string { return `{"resources": ["deploy.yaml"], "crds": [` + jq(ref) + `]}` },
-	"configurations": func(ref string) string { return `{"resources": ["deploy.yaml"], "configurations": [` + jq(ref) + `]}` },
-	"replacements": func(ref string) string {
-		return `{"resources": ["deploy.yaml"], "replacements": [{"path": ` + jq(ref) + `}]}`
-	},
-	"openapi":      func(ref string) string { return `{"resources": ["deploy.yaml"], "openapi": {"path": ` + jq(ref) + `}}` },
-	"transformers": func(ref string) string { return `{"resources": ["deploy.yaml"], "transformers": [` + jq(ref) + `]}` },
-	"generators":   func(ref string) string { return `{"generators": [` + jq(ref) + `]}` },
 }
 
 // jq returns s as a JSON string.
@@ -328,21 +284,6 @@ func TestHostileInputs(t *testing.T) {
 		})
 	}
 
-	refs := hostileRefs(t)
-	require.GreaterOrEqual(t, len(refs), 30)
-	for _, ref := range refs {
-		for field, place := range refFields {
-			app := maps.Clone(smallApp())
-			setFile(app, "base/kustomization.yaml", place(ref))
-			_, err := Build(context.Background(), []Mount{{At: "app", FS: app}}, smallWrapper())
-			var fe *FileError
-			if assert.ErrorAs(t, err, &fe, "%s %q", field, ref) {
-				assert.Equal(t, "app/base/kustomization.yaml", fe.Path, "%s %q: %v", field, ref, err)
-			}
-			assert.True(t, errors.Is(err, ErrRemote) || errors.Is(err, ErrAbsolutePath) ||
-				errors.Is(err, ErrEscape) || errors.Is(err, ErrNotFound), "%s %q: %v", field, ref, err)
-		}
-	}
 	assert.Empty(t, requests, "no HTTP request")
 	assert.NoFileExists(t, marker, "no git process")
 }
@@ -390,28 +331,44 @@ func TestBuildArguments(t *testing.T) {
 
 func TestResolveRef(t *testing.T) {
 	t.Parallel()
-	for ref, want := range map[string]error{
-		"../base":                  nil,
-		"deploy.yaml":              nil,
-		"":                         ErrNotFound,
-		"/etc/passwd":              ErrAbsolutePath,
-		`\\server\share`:           ErrAbsolutePath,
-		"../../..":                 ErrEscape,
-		"https://example.com/x":    ErrRemote,
-		"git::https://example/x":   ErrRemote,
-		"deploy@github.com:org/x":  ErrRemote,
-		"GitHub.com/org/repo":      ErrRemote,
-		"file:relative":            ErrRemote,
-		"ssh://git@example.com/re": ErrRemote,
+	for _, tc := range []struct {
+		ref              string
+		file, dir, resrc error // per way of loading
+	}{
+		{"../base", nil, nil, nil},
+		{"deploy.yaml", nil, nil, nil},
+		{"", ErrNotFound, ErrNotFound, ErrNotFound},
+		{"/etc/passwd", ErrAbsolutePath, ErrAbsolutePath, ErrAbsolutePath},
+		{`\\server\share`, ErrAbsolutePath, ErrAbsolutePath, ErrAbsolutePath},
+		{"../../..", ErrEscape, ErrEscape, ErrEscape},
+		{"https://example.com/org/repo", ErrRemote, ErrRemote, ErrRemote},
+		{"HTTP://example.com/org/repo", ErrRemote, ErrRemote, ErrRemote},
+		// Fetched as a file; as a directory, a local name (kustomize
+		// cannot split a repository path off it).
+		{"https://example.com/x", ErrRemote, nil, ErrRemote},
+		// kustomize clones these as directories, but reads them as plain
+		// file names where it loads a file.
+		{"git::https://example/org/x", nil, ErrRemote, nil},
+		{"deploy@github.com:org/x", nil, ErrRemote, nil},
+		{"GitHub.com/org/repo", nil, ErrRemote, nil},
+		{"ssh://git@example.com/org/re", nil, ErrRemote, nil},
+		{"file:///srv/repo.git", nil, ErrRemote, nil},
+		// Neither fetched nor cloned: local names.
+		{"file:relative", nil, nil, nil},
+		{"web@v2.yaml", nil, nil, nil},
+		{"web:v2.yaml", nil, nil, nil},
+		{"ftp://example.com/x.yaml", nil, nil, nil},
 	} {
-		_, err := resolveRef("a/b", ref)
-		if want == nil {
-			assert.NoError(t, err, ref)
-		} else {
-			assert.ErrorIs(t, err, want, ref)
+		for kind, want := range map[loadKind]error{loadFile: tc.file, loadDir: tc.dir, loadResource: tc.resrc} {
+			_, err := resolveRef("a/b", tc.ref, kind)
+			if want == nil {
+				assert.NoError(t, err, "%q as %d", tc.ref, kind)
+			} else {
+				assert.ErrorIs(t, err, want, "%q as %d", tc.ref, kind)
+			}
 		}
 	}
-	got, err := resolveRef("a/b", "../c/./d")
+	got, err := resolveRef("a/b", "../c/./d", loadFile)
 	require.NoError(t, err)
 	assert.Equal(t, "a/c/d", got)
 }
@@ -426,16 +383,18 @@ func FuzzResolveRef(f *testing.F) {
 		if !validTreePath(dir) {
 			return
 		}
-		p, err := resolveRef(dir, ref)
-		if err != nil {
-			return
-		}
-		// "..0" is a file name, not an escape: only ".." as a whole element is.
-		if !fs.ValidPath(p) || p == "." || p == ".." || strings.HasPrefix(p, "../") {
-			t.Fatalf("resolveRef(%q, %q) = %q", dir, ref, p)
-		}
-		if isRemote(ref) || strings.HasPrefix(ref, "/") {
-			t.Fatalf("resolveRef(%q, %q) accepted a remote or absolute reference", dir, ref)
+		for _, kind := range []loadKind{loadFile, loadDir, loadResource} {
+			p, err := resolveRef(dir, ref, kind)
+			if err != nil {
+				continue
+			}
+			// "..0" is a file name, not an escape: only ".." as a whole element is.
+			if !fs.ValidPath(p) || p == "." || p == ".." || strings.HasPrefix(p, "../") {
+				t.Fatalf("resolveRef(%q, %q, %d) = %q", dir, ref, kind, p)
+			}
+			if strings.HasPrefix(ref, "/") || (kind != loadDir && isRemoteFile(ref)) || (kind == loadDir && isGitRepoSpec(ref)) {
+				t.Fatalf("resolveRef(%q, %q, %d) accepted a remote or absolute reference", dir, ref, kind)
+			}
 		}
 	})
 }

@@ -95,7 +95,7 @@ func (w Wrapper) validate(mounts []mount) error {
 
 // kustomization returns the wrapper kustomization: the template (already
 // read, may be nil) with the wrapper's fields set.
-func (w Wrapper) kustomization(template []byte) ([]byte, error) {
+func (w Wrapper) kustomization(template []byte) (*types.Kustomization, error) {
 	var k types.Kustomization
 	if template != nil {
 		if _, err := scanYAML(template); err != nil {
@@ -135,7 +135,12 @@ func (w Wrapper) kustomization(template []byte) ([]byte, error) {
 			k.Images = append(k.Images, entry)
 		}
 	}
-	data, err := yaml.Marshal(&k)
+	return &k, nil
+}
+
+// marshalWrapper encodes the wrapper kustomization k.
+func marshalWrapper(w Wrapper, k *types.Kustomization) ([]byte, error) {
+	data, err := yaml.Marshal(k)
 	if err != nil {
 		return nil, &FileError{Path: w.file(), Err: fmt.Errorf("%w: %v", ErrInvalidKustomization, err)}
 	}

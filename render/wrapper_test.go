@@ -26,7 +26,9 @@ images:
 `)
 	w := Wrapper{Dir: "render/deploy", Template: "t/kustomization.yaml", Namespace: "prod",
 		Images: []Image{{Name: "app", NewName: "ghcr.io/org/app", Tag: "git-abc", Digest: digest}, {Name: "new", Tag: "v1"}}}
-	data, err := w.kustomization(template)
+	wk, err := w.kustomization(template)
+	require.NoError(t, err)
+	data, err := marshalWrapper(w, wk)
 	require.NoError(t, err)
 	var k types.Kustomization
 	require.NoError(t, k.Unmarshal(data))
@@ -41,7 +43,9 @@ images:
 	}, k.Images, "replaced in place, new ones appended")
 
 	w = Wrapper{Dir: "d", Resources: []string{"../a"}, Components: []string{"../b"}}
-	data, err = w.kustomization(template)
+	wk, err = w.kustomization(template)
+	require.NoError(t, err)
+	data, err = marshalWrapper(w, wk)
 	require.NoError(t, err)
 	require.NoError(t, k.Unmarshal(data))
 	assert.Equal(t, []string{"../a"}, k.Resources, "replaced")
@@ -50,7 +54,10 @@ images:
 
 func TestWrapperWithoutTemplate(t *testing.T) {
 	t.Parallel()
-	data, err := Wrapper{Dir: "d", Resources: []string{"../a"}}.kustomization(nil)
+	w := Wrapper{Dir: "d", Resources: []string{"../a"}}
+	wk, err := w.kustomization(nil)
+	require.NoError(t, err)
+	data, err := marshalWrapper(w, wk)
 	require.NoError(t, err)
 	assert.Equal(t, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../a\n", string(data))
 }

@@ -10,16 +10,18 @@ import (
 	"sigs.k8s.io/kustomize/kyaml/yaml"
 )
 
-// maxExpandedNodes bounds the nodes one YAML document may expand to through
-// aliases before it counts as an alias bomb (when it also expands to more
-// than aliasRatio times its literal size).
+// Alias amplification is measured in bytes: a document whose aliases
+// expand to more than aliasFloor bytes and to more than aliasRatio times
+// its own size is an alias bomb. Every node costs nodeBytes on top of its
+// scalar's bytes, so that many tiny nodes count too.
 const (
-	maxExpandedNodes = 100_000
-	aliasRatio       = 10
+	aliasFloor = 1 << 20
+	aliasRatio = 10
+	nodeBytes  = 4
 )
 
-// objectID identifies an object the way kustomize does when it looks for
-// duplicates: API group, kind, namespace and name.
+// objectID identifies an object the way Diff matches objects: API group,
+// kind, namespace and name.
 type objectID struct {
 	Group, Kind, Namespace, Name string
 }
@@ -43,56 +45,136 @@ func newObjectID(apiVersion, kind, namespace, name string) objectID {
 	return objectID{Group: group, Kind: kind, Namespace: namespace, Name: name}
 }
 
+// resID identifies an object the way kustomize does when it refuses
+// duplicates: apiVersion (group and version), kind, namespace and name,
+// with an empty namespace being "default". kustomize also treats
+// cluster-scoped objects in different namespaces as one; Build leaves that
+// case to kustomize, which needs the OpenAPI schema to tell.
+type resID struct {
+	APIVersion, Kind, Namespace, Name string
+}
+
+func (id resID) String() string {
+	return id.Kind + "." + id.APIVersion + " " + id.Namespace + "/" + id.Name
+}
+
+// yamlScan is what scanning a YAML file learnt.
+type yamlScan struct {
+	ids      []resID // objects with a kind and a name, in order
+	docs     int     // non-empty documents
+	expanded int64   // bytes, aliases expanded (at least the file's size)
+	largest  int64   // expanded bytes of the largest document
+}
+
+// measureYAML sizes a YAML stream without parsing it: its documents are
+// counted at "---" lines (an upper bound), its size is its length (no
+// aliases to expand: the caller checked there is no '*').
+func measureYAML(data []byte) yamlScan {
+	s := yamlScan{expanded: int64(len(data))}
+	start := 0
+	for i := 0; i <= len(data); i++ {
+		atSep := i == len(data) || (i == 0 || data[i-1] == '\n') && bytes.HasPrefix(data[i:], []byte("---"))
+		if !atSep {
+			continue
+		}
+		if doc := data[start:i]; len(bytes.TrimSpace(doc)) > 0 {
+			s.docs++
+			s.largest = max(s.largest, int64(len(doc)))
+		}
+		start = i
+		if i < len(data) {
+			i += 2
+		}
+	}
+	return s
+}
+
 // decodeDocs parses data as a stream of YAML documents, refusing malformed
 // YAML and alias bombs.
 func decodeDocs(data []byte) ([]*yaml.Node, error) {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []*yaml.Node
+	_, err := eachDoc(data, func(doc *yaml.Node, _ int64) { docs = append(docs, doc) })
+	return docs, err
+}
+
+// eachDoc decodes data document by document, checks each for recursive
+// aliases and alias bombs, and calls fn with it and its expanded size.
+// Documents are not kept, so memory stays that of the largest one. It
+// returns the expanded size of all of data.
+func eachDoc(data []byte, fn func(doc *yaml.Node, expanded int64)) (int64, error) {
+	aliases := bytes.IndexByte(data, '*') >= 0 // no '*', no alias
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var total int64
 	for {
 		doc := new(yaml.Node)
 		err := dec.Decode(doc)
 		if errors.Is(err, io.EOF) {
-			return docs, nil
+			return max(total, int64(len(data))), nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidYAML, err)
+			return 0, fmt.Errorf("%w: %v", ErrInvalidYAML, err)
 		}
-		if err := checkAliases(doc); err != nil {
-			return nil, err
+		size := int64(-1)
+		if aliases {
+			if size, err = checkAliases(doc); err != nil {
+				return 0, err
+			}
 		}
-		docs = append(docs, doc)
+		if size < 0 {
+			size = literalSize(doc)
+		}
+		total += size
+		fn(doc, size)
 	}
 }
 
-// scanYAML checks data like decodeDocs and returns the identity of each
-// document that looks like a Kubernetes object.
-func scanYAML(data []byte) ([]objectID, error) {
-	docs, err := decodeDocs(data)
-	if err != nil {
-		return nil, err
-	}
-	var ids []objectID
-	for _, doc := range docs {
-		if id, ok := docObjectID(doc); ok {
-			ids = append(ids, id)
+// scanYAML checks data like decodeDocs and returns what the walk and the
+// output estimate need.
+func scanYAML(data []byte) (yamlScan, error) {
+	var s yamlScan
+	expanded, err := eachDoc(data, func(doc *yaml.Node, size int64) {
+		if isNull(doc) || (doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 && isNull(doc.Content[0])) {
+			return
 		}
+		s.docs++
+		s.largest = max(s.largest, size)
+		if id, ok := docResID(doc); ok {
+			s.ids = append(s.ids, id)
+		}
+	})
+	if err != nil {
+		return yamlScan{}, err
 	}
-	return ids, nil
+	s.expanded = expanded
+	return s, nil
+}
+
+// literalSize is the size of a document without aliases, in the units of
+// checkAliases.
+func literalSize(n *yaml.Node) int64 {
+	size := int64(nodeBytes + len(n.Value))
+	for _, c := range n.Content {
+		size += literalSize(c)
+	}
+	return size
 }
 
 // checkAliases refuses a document with a recursive alias (an alias to one
 // of its own ancestors, which the decoder accepts but which expands without
-// end) or whose alias expansion is far larger than the document itself.
-func checkAliases(doc *yaml.Node) error {
-	literal := 0
-	memo := map[*yaml.Node]int{}
+// end) or whose aliases expand it to far more bytes than it holds. It
+// returns the expanded size: scalar bytes plus nodeBytes per node, aliases
+// expanded.
+func checkAliases(doc *yaml.Node) (int64, error) {
+	literal := literalSize(doc)
+	limit := max(aliasFloor, aliasRatio*literal)
+	memo := map[*yaml.Node]int64{}
 	open := map[*yaml.Node]bool{}
-	cyclic := false
-	var expanded func(n *yaml.Node) int
-	expanded = func(n *yaml.Node) int {
+	cyclic, over := false, false
+	var expanded func(n *yaml.Node) int64
+	expanded = func(n *yaml.Node) int64 {
 		if n.Kind == yaml.AliasNode {
 			if n.Alias == nil {
-				return 1
+				return nodeBytes
 			}
 			n = n.Alias
 		}
@@ -104,10 +186,11 @@ func checkAliases(doc *yaml.Node) error {
 			return 0
 		}
 		open[n] = true
-		size := 1
+		size := int64(nodeBytes + len(n.Value))
 		for _, c := range n.Content {
 			size += expanded(c)
-			if cyclic || size > maxExpandedNodes*aliasRatio {
+			if cyclic || size > limit {
+				over = !cyclic
 				break // enough to decide
 			}
 		}
@@ -115,29 +198,34 @@ func checkAliases(doc *yaml.Node) error {
 		memo[n] = size
 		return size
 	}
-	var count func(n *yaml.Node)
-	count = func(n *yaml.Node) {
-		literal++
-		for _, c := range n.Content {
-			count(c)
-		}
-	}
-	count(doc)
 	size := expanded(doc)
-	if cyclic {
-		return fmt.Errorf("%w: recursive alias", ErrInvalidYAML)
+	switch {
+	case cyclic:
+		return 0, fmt.Errorf("%w: recursive alias", ErrInvalidYAML)
+	case over || size > limit:
+		return 0, &LimitError{Err: ErrAliasBomb, Limit: limit, Option: "fixed: 10 times the document, at least 1 MiB",
+			Detail: fmt.Sprintf("a document of %d bytes expands to more than %d", literal, limit)}
 	}
-	if size > maxExpandedNodes && size > aliasRatio*literal {
-		return fmt.Errorf("%w: %d nodes expand to more than %d", ErrAliasBomb, literal, min(size, maxExpandedNodes*aliasRatio))
-	}
-	return nil
+	return size, nil
 }
 
-// docObjectID reads apiVersion, kind, metadata.namespace and metadata.name
-// of a document, if it has a kind and a name.
+// docObjectID is the objectID of a document, if it has a kind and a name.
 func docObjectID(doc *yaml.Node) (objectID, bool) {
-	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+	id, ok := docResID(doc)
+	if !ok {
 		return objectID{}, false
+	}
+	if id.Namespace == "default" && scalar(field(doc.Content[0], "metadata"), "namespace") == "" {
+		id.Namespace = ""
+	}
+	return newObjectID(id.APIVersion, id.Kind, id.Namespace, id.Name), true
+}
+
+// docResID reads apiVersion, kind, metadata.namespace and metadata.name of
+// a document, if it has a kind and a name.
+func docResID(doc *yaml.Node) (resID, bool) {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return resID{}, false
 	}
 	top := doc.Content[0]
 	apiVersion := scalar(top, "apiVersion")
@@ -148,9 +236,12 @@ func docObjectID(doc *yaml.Node) (objectID, bool) {
 		name = scalar(meta, "name")
 	}
 	if kind == "" || name == "" {
-		return objectID{}, false
+		return resID{}, false
 	}
-	return newObjectID(apiVersion, kind, namespace, name), true
+	if namespace == "" {
+		namespace = "default"
+	}
+	return resID{APIVersion: apiVersion, Kind: kind, Namespace: namespace, Name: name}, true
 }
 
 func field(m *yaml.Node, key string) *yaml.Node {

@@ -10,7 +10,7 @@ import (
 
 func TestScanYAML(t *testing.T) {
 	t.Parallel()
-	ids, err := scanYAML([]byte(`apiVersion: apps/v1
+	scan, err := scanYAML([]byte(`apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web, namespace: prod}
 ---
@@ -23,12 +23,12 @@ metadata: {name: web}
 just: data
 `))
 	require.NoError(t, err)
-	assert.Equal(t, []objectID{
-		{Group: "apps", Kind: "Deployment", Namespace: "prod", Name: "web"},
-		{Kind: "Service", Name: "web"},
-	}, ids)
-	assert.Equal(t, "Deployment.apps prod/web", ids[0].String())
-	assert.Equal(t, "Service web", ids[1].String())
+	assert.Equal(t, []resID{
+		{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"},
+		{APIVersion: "v1", Kind: "Service", Namespace: "default", Name: "web"},
+	}, scan.ids)
+	assert.Equal(t, 3, scan.docs, "the comment-only document is empty")
+	assert.Equal(t, "Deployment.apps/v1 prod/web", scan.ids[0].String())
 }
 
 // Ordinary anchors, as teams use them for shared env blocks, are fine.
@@ -57,9 +57,12 @@ func FuzzScanYAML(f *testing.F) {
 	f.Add([]byte(billionLaughs(3)))
 	f.Add([]byte("---\n---\n- &x {a: *x}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ids, err := scanYAML(data)
+		scan, err := scanYAML(data)
 		if err == nil {
-			for _, id := range ids {
+			if scan.expanded < int64(len(data)) {
+				t.Fatalf("expanded %d < %d bytes", scan.expanded, len(data))
+			}
+			for _, id := range scan.ids {
 				if id.Kind == "" || id.Name == "" {
 					t.Fatalf("incomplete id %+v", id)
 				}

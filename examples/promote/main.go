@@ -68,13 +68,14 @@ type plan struct {
 	Stages      []string
 	Review      string // the stage promoted through a pull request
 
-	Forge     gitops.PullRequests
-	Approve   func(ctx context.Context, pr *gitops.PullRequest) // the demo's reviewer; nil for real forges
-	Wait      time.Duration                                     // how long to wait for the merge; 0: do not wait
-	Transport http.RoundTripper
-	GitUser   string // with GitToken: HTTP basic auth for both repositories
-	GitToken  string
-	freight   []freight.Option
+	Forge        gitops.PullRequests
+	Approve      func(ctx context.Context, pr *gitops.PullRequest) // the demo's reviewer; nil for real forges
+	Wait         time.Duration                                     // how long to wait for the merge; 0: do not wait
+	Transport    http.RoundTripper
+	GitUser      string // with GitToken: HTTP basic auth for both repositories
+	GitToken     string
+	gitFreight   []freight.Option // options of the monorepo's GitSource
+	imageFreight []freight.Option // options of the ImageSource
 }
 
 func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -130,7 +131,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 
 	// 1. Freight: the commits and images that pair exactly on git-<sha>.
 	fmt.Fprintln(progress, "discovering freight ...")
-	gitOpts := append([]freight.Option{freight.WithLimit(p.Window), freight.WithTransport(p.Transport)}, p.freight...)
+	gitOpts := append([]freight.Option{freight.WithLimit(p.Window), freight.WithHTTPClient(client)}, p.gitFreight...)
 	if p.GitToken != "" {
 		gitOpts = append(gitOpts, freight.WithBasicAuth(p.GitUser, p.GitToken))
 	}
@@ -138,7 +139,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
-	images, err := freight.NewImageSource(p.ImageRepo, append([]freight.Option{freight.WithTransport(p.Transport)}, p.freight...)...)
+	images, err := freight.NewImageSource(p.ImageRepo, append([]freight.Option{freight.WithHTTPClient(client)}, p.imageFreight...)...)
 	if err != nil {
 		return err
 	}
@@ -174,7 +175,8 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 	}
 	fmt.Fprintf(out, "policy:  %s at main %s\n", p.GitOpsURL, policyCommit[:12])
 
-	gitopsOpts := []gitops.Option{gitops.WithHTTPClient(client)}
+	// The review stage's branch is created on its first pull request.
+	gitopsOpts := []gitops.Option{gitops.WithHTTPClient(client), gitops.WithCreateTarget(true)}
 	if p.GitToken != "" {
 		gitopsOpts = append(gitopsOpts, gitops.WithBasicAuth(p.GitUser, p.GitToken))
 	}
@@ -266,9 +268,6 @@ func renderStage(ctx context.Context, p plan, dep render.Deployment, f freight.F
 // and waits for a person (in the demo: the demo's reviewer) to merge it.
 func review(ctx context.Context, p plan, repo *gitops.Repo, change gitops.Change, res *render.Result,
 	dep render.Deployment, f freight.Freight, sparseOpts []sparse.Option, out, progress io.Writer) error {
-	if err := ensureBranch(ctx, repo, dep.Branch, out); err != nil {
-		return err
-	}
 	// The pull request body shows which objects change, not just files.
 	old, err := currentOutput(ctx, p.GitOpsURL, dep.Branch, change.Dir, sparseOpts)
 	if err != nil {
@@ -284,14 +283,18 @@ func review(ctx context.Context, p plan, repo *gitops.Repo, change gitops.Change
 	// second run finds (and reuses) the same pull request.
 	change.Branch = ""
 	fmt.Fprintf(progress, "%s: proposing against %s ...\n", dep.Name, dep.Branch)
-	pr, err := repo.Propose(ctx, change, dep.Branch, p.Forge)
-	if errors.Is(err, gitops.ErrUpToDate) {
-		fmt.Fprintf(out, "%-13s %s  freight %s  up to date, no pull request\n", dep.Name, dep.Branch, f.ID[:12])
-		return nil
-	}
+	proposal, err := repo.Propose(ctx, change, dep.Branch, p.Forge)
 	if err != nil {
 		return err
 	}
+	if proposal.TargetCreated {
+		fmt.Fprintf(out, "%-13s %s  created, empty\n", "", dep.Branch)
+	}
+	if !proposal.Changed {
+		fmt.Fprintf(out, "%-13s %s  freight %s  up to date, no pull request\n", dep.Name, dep.Branch, f.ID[:12])
+		return nil
+	}
+	pr := proposal.PullRequest
 	fmt.Fprintf(out, "%-13s %s  freight %s  pull request #%d %s (%s)\n", dep.Name, dep.Branch, f.ID[:12], pr.Number, pr.URL, summaryLine(summary))
 	if p.Approve != nil {
 		go p.Approve(ctx, pr)
@@ -310,24 +313,6 @@ func review(ctx context.Context, p plan, repo *gitops.Repo, change gitops.Change
 		return err
 	}
 	fmt.Fprintf(out, "%-13s %s  merged as %s\n", dep.Name, dep.Branch, merge[:12])
-	return nil
-}
-
-// ensureBranch creates a missing review stage branch once, with only a
-// README: renders reach it through pull requests only.
-func ensureBranch(ctx context.Context, repo *gitops.Repo, branch string, out io.Writer) error {
-	r, err := repo.Commit(ctx, gitops.Change{
-		Branch:  branch,
-		Dir:     ".railyard-stage",
-		Files:   map[string][]byte{"README": []byte("Rendered manifests reach " + branch + " through reviewed pull requests only.\n")},
-		Message: "Create " + branch,
-	})
-	if err != nil {
-		return err
-	}
-	if r.Changed {
-		fmt.Fprintf(out, "%-13s %s  created at %s\n", "", branch, r.Commit[:12])
-	}
 	return nil
 }
 

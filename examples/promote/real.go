@@ -24,20 +24,21 @@ func realPlan(monorepo, gitopsURL, image, forge, forgeURL, forgeRepo string) (pl
 		return plan{}, fmt.Errorf("-forge-repo %q: want owner/name", forgeRepo)
 	}
 	p := plan{
-		MonorepoURL: monorepo,
-		GitOpsURL:   gitopsURL,
-		ImageRepo:   image,
-		Stages:      []string{"staging", "test", "levelbuilder", "production"},
-		Review:      "production",
-		Transport:   http.DefaultTransport,
-		GitUser:     cmp.Or(os.Getenv("GIT_USER"), "x-access-token"),
-		GitToken:    os.Getenv("GIT_TOKEN"),
-		freight:     []freight.Option{freight.WithGitHubTokenFromEnv(), freight.WithDockerConfig()},
+		MonorepoURL:  monorepo,
+		GitOpsURL:    gitopsURL,
+		ImageRepo:    image,
+		Stages:       []string{"staging", "test", "levelbuilder", "production"},
+		Review:       "production",
+		Transport:    http.DefaultTransport,
+		GitUser:      cmp.Or(os.Getenv("GIT_USER"), "x-access-token"),
+		GitToken:     os.Getenv("GIT_TOKEN"),
+		gitFreight:   []freight.Option{freight.WithGitHubTokenFromEnv()},
+		imageFreight: []freight.Option{freight.WithGitHubTokenFromEnv(), freight.WithDockerConfig()},
 	}
 	var err error
 	switch forge {
 	case "github":
-		opts := []github.Option{github.WithToken(os.Getenv("GITHUB_TOKEN"))}
+		opts := []github.Option{github.WithBearerToken(os.Getenv("GITHUB_TOKEN"))}
 		if forgeURL != "" {
 			opts = append(opts, github.WithBaseURL(forgeURL))
 		}
@@ -46,7 +47,7 @@ func realPlan(monorepo, gitopsURL, image, forge, forgeURL, forgeRepo string) (pl
 		if forgeURL == "" {
 			return plan{}, errors.New("-forge gitea needs -forge-url")
 		}
-		p.Forge, err = gitea.New(forgeURL, owner, name, gitea.WithToken(os.Getenv("GITEA_TOKEN")))
+		p.Forge, err = gitea.New(forgeURL, owner, name, gitea.WithBearerToken(os.Getenv("GITEA_TOKEN")))
 	default:
 		return plan{}, fmt.Errorf("-forge %q: want github or gitea", forge)
 	}

@@ -30,6 +30,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -83,7 +84,7 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		}
 		defer served.Close()
 		*gitURL, *images = demo.PublicMonorepoURL, demo.PublicImageRepo
-		gitOpts = []freight.Option{freight.WithTransport(served.Transport())}
+		gitOpts = []freight.Option{freight.WithHTTPClient(&http.Client{Transport: served.Transport()})}
 		imageOpts = gitOpts
 	case *images == "":
 		return errors.New("-git needs -image")

@@ -92,7 +92,7 @@ func newStandIn(token, gitDir string) *standIn {
 		reply(w, http.StatusOK, pr)
 	})
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "token "+token {
+		if r.Header.Get("Authorization") != "Bearer "+token {
 			reply(w, http.StatusUnauthorized, map[string]string{"message": "Bad credentials"})
 			return
 		}
@@ -142,8 +142,8 @@ func ExamplePullRequests() {
 	defer api.srv.Close()
 
 	prs, err := gitea.New(api.srv.URL+"/", "org", "gitops", // the stand-in's URL; e.g. https://gitea.example.com/
-		gitea.WithToken("example-token"),
-		gitea.WithRetry(3, 10*time.Millisecond, 100*time.Millisecond),
+		gitea.WithBearerToken("example-token"),
+		gitea.WithRetries(3, 10*time.Millisecond, 100*time.Millisecond),
 	)
 	if err != nil {
 		log.Fatal(err)
@@ -210,7 +210,7 @@ func Example_propose() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	prs, err := gitea.New(api.srv.URL+"/", "org", "gitops", gitea.WithToken("example-token"))
+	prs, err := gitea.New(api.srv.URL+"/", "org", "gitops", gitea.WithBearerToken("example-token"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -224,11 +224,12 @@ func Example_propose() {
 	}
 	ctx := context.Background()
 	for range 2 { // the second run reuses the open pull request
-		pr, err := repo.Propose(ctx, change, "stage/production", prs)
+		p, err := repo.Propose(ctx, change, "stage/production", prs)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println("pull request", pr.Number, pr.State, pr.Head)
+		pr := p.PullRequest
+		fmt.Println("pull request", pr.Number, pr.State, pr.Head, "opened:", p.Opened)
 	}
 
 	// A reviewer merges #1 on Gitea (here: on the stand-in).
@@ -246,11 +247,14 @@ func Example_propose() {
 	}
 	fmt.Println("merged; stage/production is at the merge commit:", commit == strings.TrimSpace(tip))
 
-	_, err = repo.Propose(ctx, change, "stage/production", prs)
-	fmt.Println("proposing the same render again:", errors.Is(err, gitops.ErrUpToDate))
+	again, err := repo.Propose(ctx, change, "stage/production", prs)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("proposing the same render again changes something:", again.Changed)
 	// Output:
-	// pull request 1 open railyard/stage/production/0123456789abcdef0123456789abcdef01234567
-	// pull request 1 open railyard/stage/production/0123456789abcdef0123456789abcdef01234567
+	// pull request 1 open railyard/stage/production/0123456789abcdef0123456789abcdef01234567 opened: true
+	// pull request 1 open railyard/stage/production/0123456789abcdef0123456789abcdef01234567 opened: false
 	// merged; stage/production is at the merge commit: true
-	// proposing the same render again: true
+	// proposing the same render again changes something: false
 }

@@ -2,8 +2,8 @@ package gitea
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,7 +11,8 @@ import (
 	sdk "code.gitea.io/sdk/gitea"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/gitops/internal/forgehttp"
+	"github.com/railyard-gitops/railyard/internal/httpx"
+	"github.com/railyard-gitops/railyard/internal/redact"
 )
 
 // pageSize is the page size for listing open pull requests.
@@ -23,136 +24,171 @@ type PullRequests struct {
 	baseURL     string
 	owner, repo string
 	hc          *http.Client
-	opts        *options
+	secrets     *redact.Set
+	log         *slog.Logger
+	maxPages    int
 }
 
 var _ gitops.PullRequests = (*PullRequests)(nil)
 
 // New returns the pull requests of owner/repo on the Gitea at baseURL
-// (e.g. "https://gitea.example.com/"). It does no I/O; it fails on a bad
-// URL, an empty owner or repo and invalid options.
+// (e.g. "https://gitea.example.com/"). It does no I/O. It fails with an
+// error matching [gitops.ErrInvalid] on a bad URL (one with credentials
+// included), an empty owner or repo, or an invalid or conflicting option.
 func New(baseURL, owner, repo string, opts ...Option) (*PullRequests, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return nil, errors.New("gitea: base URL must be an http(s) URL without credentials")
+		return nil, invalid("base URL must be an http(s) URL without credentials")
 	}
-	if owner == "" || repo == "" {
-		return nil, errors.New("gitea: owner and repository are required")
+	if owner == "" || repo == "" || strings.Contains(owner+repo, "/") {
+		return nil, invalid("owner and repository are required, without slashes")
 	}
 	o, err := newOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	hc := &http.Client{}
-	if o.httpClient != nil {
-		copied := *o.httpClient
-		hc = &copied
+	secrets := &redact.Set{}
+	var creds httpx.CredentialsFunc
+	switch {
+	case o.token != "":
+		secrets.Add(o.token)
+		creds = httpx.Static(httpx.Credentials{Token: o.token})
+	case o.credentials != nil:
+		fn := o.credentials
+		creds = func(ctx context.Context, host string) (httpx.Credentials, error) {
+			c, err := fn(ctx, host)
+			return httpx.Credentials(c), err
+		}
 	}
-	hc.Transport = forgehttp.Retrying(hc.Transport, o.retry)
-	return &PullRequests{baseURL: strings.TrimSuffix(u.String(), "/"), owner: owner, repo: repo, hc: hc, opts: o}, nil
+	u.RawQuery, u.Fragment = "", ""
+	hc, _, err := httpx.New(httpx.Config{
+		Client: o.httpClient, Origin: u.String(), Credentials: creds, Secrets: secrets,
+		Retry: o.retry, Idempotent: idempotent, Logger: o.logger, Prefix: "gitea",
+		MaxResponseSize: o.maxResponse, ReadOnlyElsewhere: true,
+	})
+	if err != nil {
+		return nil, invalid("base URL")
+	}
+	return &PullRequests{
+		baseURL: strings.TrimSuffix(u.String(), "/"), owner: owner, repo: repo, hc: hc,
+		secrets: secrets, log: redact.Logger(o.logger, secrets), maxPages: o.maxPages,
+	}, nil
+}
+
+// idempotent: reads, and PATCH, which the provider only uses to set a
+// body to a fixed value.
+func idempotent(r *http.Request) bool {
+	return r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodPatch
 }
 
 // client returns an SDK client bound to ctx; it does no I/O (the server
-// version check is skipped).
+// version check is skipped). Credentials are not given to the SDK: httpx
+// adds them to requests for the server's origin only.
 func (p *PullRequests) client(ctx context.Context) (*sdk.Client, error) {
-	opts := []sdk.ClientOption{sdk.SetHTTPClient(p.hc), sdk.SetContext(ctx), sdk.SetGiteaVersion("")}
-	if p.opts.token != "" {
-		opts = append(opts, sdk.SetToken(p.opts.token))
-	}
-	return sdk.NewClient(p.baseURL, opts...)
+	return sdk.NewClient(p.baseURL, sdk.SetHTTPClient(p.hc), sdk.SetContext(ctx), sdk.SetGiteaVersion(""))
 }
 
-// FindOpen returns the open pull request from head into base, or an error
-// matching [gitops.ErrNotFound].
+// FindOpen returns the open pull request from head (a branch of this
+// repository, never of a fork) into base. It pages until an empty page or
+// the last page the server's Link header names, following at most
+// [WithMaxPages] pages. Errors: [gitops.ErrNotFound] when none is open;
+// otherwise see [PullRequests.Get].
 func (p *PullRequests) FindOpen(ctx context.Context, head, base string) (*gitops.PullRequest, error) {
+	const op = "list pull requests"
 	c, err := p.client(ctx)
 	if err != nil {
-		return nil, p.wrap("list pull requests", nil, err)
+		return nil, p.fail(ctx, op, nil, err)
 	}
 	for page := 1; ; page++ {
+		if page > p.maxPages {
+			return nil, fmt.Errorf("gitea: %s: %w", op, &gitops.LimitError{Limit: "pages", Max: int64(p.maxPages)})
+		}
 		list, resp, err := c.ListRepoPullRequests(p.owner, p.repo, sdk.ListPullRequestsOptions{
 			ListOptions: sdk.ListOptions{Page: page, PageSize: pageSize}, State: sdk.StateOpen,
 		})
-		p.log(ctx, "list pull requests", err)
 		if err != nil {
-			return nil, p.wrap("list pull requests", resp, err)
+			return nil, p.fail(ctx, op, resp, err)
 		}
+		p.log.DebugContext(ctx, "gitea: "+op, "repo", p.owner+"/"+p.repo, "page", page, "pulls", len(list))
 		for _, pr := range list {
 			if pr.Head != nil && pr.Base != nil && pr.Head.Ref == head && pr.Base.Ref == base && pr.State == sdk.StateOpen &&
 				pr.Head.RepoID == pr.Base.RepoID { // not from a fork
 				return convert(pr), nil
 			}
 		}
-		if len(list) == 0 { // a server may cap pages below pageSize
+		// A server may cap pages below pageSize, so a short page is not the
+		// last; an empty one is, and so is one whose Link header names
+		// pages but no next one.
+		linked := resp != nil && (resp.FirstPage > 0 || resp.PrevPage > 0 || resp.LastPage > 0)
+		if len(list) == 0 || (linked && resp.NextPage == 0) {
 			return nil, fmt.Errorf("gitea: open pull request from %q into %q: %w", head, base, gitops.ErrNotFound)
 		}
 	}
 }
 
 // Create opens a pull request. It is not retried: a retry could open two.
+// Errors: see [PullRequests.Get]; a pull request that already exists is a
+// 409 [*Error] matching [gitops.ErrInvalid].
 func (p *PullRequests) Create(ctx context.Context, n gitops.NewPullRequest) (*gitops.PullRequest, error) {
+	const op = "create pull request"
 	c, err := p.client(ctx)
 	if err != nil {
-		return nil, p.wrap("create pull request", nil, err)
+		return nil, p.fail(ctx, op, nil, err)
 	}
 	pr, resp, err := c.CreatePullRequest(p.owner, p.repo, sdk.CreatePullRequestOption{Head: n.Head, Base: n.Base, Title: n.Title, Body: n.Body})
-	p.log(ctx, "create pull request", err)
 	if err != nil {
-		return nil, p.wrap("create pull request", resp, err)
+		return nil, p.fail(ctx, op, resp, err)
 	}
+	p.log.DebugContext(ctx, "gitea: "+op, "repo", p.owner+"/"+p.repo, "number", pr.Index)
 	return convert(pr), nil
 }
 
-// UpdateBody replaces the body of pull request number.
+// UpdateBody replaces the body of pull request number. Errors: see
+// [PullRequests.Get].
 func (p *PullRequests) UpdateBody(ctx context.Context, number int, body string) (*gitops.PullRequest, error) {
+	op := fmt.Sprintf("edit pull request #%d", number)
 	c, err := p.client(ctx)
 	if err != nil {
-		return nil, p.wrap("edit pull request", nil, err)
+		return nil, p.fail(ctx, op, nil, err)
 	}
 	pr, resp, err := c.EditPullRequest(p.owner, p.repo, int64(number), sdk.EditPullRequestOption{Body: &body})
-	p.log(ctx, "edit pull request", err)
 	if err != nil {
-		return nil, p.wrap(fmt.Sprintf("edit pull request #%d", number), resp, err)
+		return nil, p.fail(ctx, op, resp, err)
 	}
+	p.log.DebugContext(ctx, "gitea: edit pull request", "repo", p.owner+"/"+p.repo, "number", number)
 	return convert(pr), nil
 }
 
-// Get returns pull request number, or an error matching
-// [gitops.ErrNotFound].
+// Get returns pull request number. Errors match [gitops.ErrNotFound] (no
+// such pull request), [gitops.ErrUnauthorized] (401, 403),
+// [gitops.ErrInvalid] (another 4xx), [gitops.ErrLimitExceeded] (an answer
+// over [WithMaxResponseSize]), [gitops.ErrUnsafeContent] (a redirect that
+// loops, leaves https or writes to another origin) or
+// [gitops.ErrUnavailable] (network errors, 429 and 5xx that outlasted the
+// retries, cut or malformed answers: a later call may help), or are the
+// context's error. Status refusals are [*Error] values.
 func (p *PullRequests) Get(ctx context.Context, number int) (*gitops.PullRequest, error) {
+	op := fmt.Sprintf("get pull request #%d", number)
 	c, err := p.client(ctx)
 	if err != nil {
-		return nil, p.wrap("get pull request", nil, err)
+		return nil, p.fail(ctx, op, nil, err)
 	}
 	pr, resp, err := c.GetPullRequest(p.owner, p.repo, int64(number))
-	p.log(ctx, "get pull request", err)
 	if err != nil {
-		return nil, p.wrap(fmt.Sprintf("get pull request #%d", number), resp, err)
+		return nil, p.fail(ctx, op, resp, err)
 	}
+	p.log.DebugContext(ctx, "gitea: get pull request", "repo", p.owner+"/"+p.repo, "number", number)
 	return convert(pr), nil
 }
 
-func (p *PullRequests) log(ctx context.Context, op string, err error) {
-	msg := ""
-	if err != nil {
-		msg = p.redact(err.Error())
+func (p *PullRequests) fail(ctx context.Context, op string, resp *sdk.Response, err error) error {
+	status := 0
+	if resp != nil && resp.Response != nil {
+		status = resp.StatusCode
 	}
-	p.opts.logger.DebugContext(ctx, "gitea: "+op, "repo", p.owner+"/"+p.repo, "error", msg)
-}
-
-// redact removes the token from s: a server may echo it.
-func (p *PullRequests) redact(s string) string { return forgehttp.Redact(s, p.opts.token) }
-
-// wrap maps the SDK's errors to railyard's: 404 to gitops.ErrNotFound,
-// other refusals to *Error.
-func (p *PullRequests) wrap(op string, resp *sdk.Response, err error) error {
-	if resp != nil && resp.Response != nil && resp.StatusCode >= 400 {
-		if resp.StatusCode == http.StatusNotFound {
-			return fmt.Errorf("gitea: %s: %w", op, gitops.ErrNotFound)
-		}
-		return &Error{Op: op, StatusCode: resp.StatusCode, Message: p.redact(err.Error())}
-	}
-	return fmt.Errorf("gitea: %s: %w", op, forgehttp.Redacted(err, p.redact))
+	err = wrap(op, p.secrets, status, err)
+	p.log.DebugContext(ctx, "gitea: "+op, "repo", p.owner+"/"+p.repo, "error", err)
+	return err
 }
 
 func convert(pr *sdk.PullRequest) *gitops.PullRequest {

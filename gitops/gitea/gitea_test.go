@@ -1,10 +1,8 @@
 package gitea_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -17,14 +15,16 @@ import (
 
 	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/gitops/gitea"
+	"github.com/railyard-gitops/railyard/internal/testkit/hostilehttp"
+	"github.com/railyard-gitops/railyard/internal/testkit/logtest"
 )
 
 // Construction is checked here; the behaviour against a real Gitea is in
 // integration_test.go (go test -tags integration, RAILYARD_GITEA set).
 func TestNew(t *testing.T) {
 	t.Parallel()
-	p, err := gitea.New("https://gitea.example.com/", "org", "gitops", gitea.WithToken("t"),
-		gitea.WithRetry(2, time.Millisecond, time.Second))
+	p, err := gitea.New("https://gitea.example.com/", "org", "gitops", gitea.WithBearerToken("t"),
+		gitea.WithRetries(2, time.Millisecond, time.Second))
 	require.NoError(t, err)
 	assert.NotNil(t, p)
 
@@ -37,41 +37,60 @@ func TestNew(t *testing.T) {
 		"no host":            {url: "https:///x", owner: "o", repo: "r"},
 		"no owner":           {url: "https://gitea.example.com/", repo: "r"},
 		"no repo":            {url: "https://gitea.example.com/", owner: "o"},
-		"empty token":        {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithToken("")}},
+		"empty token":        {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithBearerToken("")}},
 		"nil client":         {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithHTTPClient(nil)}},
 		"nil logger":         {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithLogger(nil)}},
-		"bad retry":          {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithRetry(1, time.Second, time.Millisecond)}},
-		"nil option":         {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{nil}},
+		"bad retry":          {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithRetries(1, time.Second, time.Millisecond)}},
+		"negative retries":   {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithRetries(-1, 0, 0)}},
+		"malformed URL":      {url: "https://x:secret@host:badport/", owner: "o", repo: "r"},
+		"slash in owner":     {url: "https://gitea.example.com/", owner: "o/x", repo: "r"},
+		"nil credentials":    {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithCredentials(nil)}},
+		"token and credentials": {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithBearerToken("t"),
+			gitea.WithCredentials(func(context.Context, string) (gitea.Credentials, error) { return gitea.Credentials{}, nil })}},
+		"zero max pages":    {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithMaxPages(0)}},
+		"zero max response": {url: "https://gitea.example.com/", owner: "o", repo: "r", opts: []gitea.Option{gitea.WithMaxResponseSize(-1)}},
 	} {
 		_, err := gitea.New(tc.url, tc.owner, tc.repo, tc.opts...)
-		assert.Error(t, err, name)
-		if err != nil {
-			assert.NotContains(t, err.Error(), "secret", name)
-		}
+		require.ErrorIs(t, err, gitops.ErrInvalid, name)
+		assert.NotContains(t, err.Error(), "secret", name)
+		assert.False(t, gitops.IsRetryable(err), name)
 	}
+	_, err = gitea.New("https://gitea.example.com/", "org", "gitops", nil, gitea.WithMaxPages(2), nil)
+	assert.NoError(t, err, "nil options are ignored")
 }
 
 // A server that echoes the credentials it got does not get them into
 // errors or logs (the rest of the behaviour is tested against a real Gitea).
 func TestEchoedCredentialsAreRedacted(t *testing.T) {
 	t.Parallel()
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"message":"bad credentials: ` + r.Header.Get("Authorization") + `"}`))
-	}))
-	defer echo.Close()
+	echo := hostilehttp.New(t, hostilehttp.Echo(http.StatusUnauthorized))
 	const token = "gitea-s3cret-token"
-	var logs bytes.Buffer
-	prs, err := gitea.New(echo.URL, "org", "gitops", gitea.WithToken(token), gitea.WithRetry(1, time.Millisecond, time.Millisecond),
-		gitea.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	logs := &logtest.Buffer{}
+	prs, err := gitea.New(echo.URL, "org", "gitops", gitea.WithBearerToken(token), gitea.WithRetries(1, time.Millisecond, time.Millisecond),
+		gitea.WithLogger(logs.Logger()))
 	require.NoError(t, err)
-	_, err = prs.FindOpen(context.Background(), "head", "stage/production")
-	var ge *gitea.Error
-	require.ErrorAs(t, err, &ge)
-	assert.Equal(t, http.StatusUnauthorized, ge.StatusCode)
-	assert.Contains(t, err.Error(), "REDACTED")
-	assert.NotContains(t, err.Error(), token)
+	ctx := context.Background()
+	for _, call := range []func() error{
+		func() error { _, err := prs.Get(ctx, 1); return err },
+		func() error { _, err := prs.FindOpen(ctx, "h", "b"); return err },
+		func() error { _, err := prs.UpdateBody(ctx, 1, "b"); return err },
+		func() error {
+			_, err := prs.Create(ctx, gitops.NewPullRequest{Title: "t", Head: "h", Base: "b"})
+			return err
+		},
+	} {
+		err := call()
+		var ge *gitea.Error
+		require.ErrorAs(t, err, &ge)
+		assert.Equal(t, http.StatusUnauthorized, ge.StatusCode)
+		assert.ErrorIs(t, err, gitops.ErrUnauthorized)
+		assert.False(t, gitops.IsRetryable(err))
+		assert.Contains(t, err.Error(), "xxxxx", "the echo is there, masked")
+		assert.NotContains(t, err.Error(), token)
+	}
+	require.NotEmpty(t, logs.String())
 	assert.NotContains(t, logs.String(), token)
+	assert.Len(t, echo.Leaks(token), 4, "the token was sent, to its origin")
 }
 
 // Regression: FindOpen matched pull requests by branch names only, so an
@@ -98,7 +117,7 @@ func TestFindOpenIgnoresForks(t *testing.T) {
 		_, _ = w.Write([]byte(pulls))
 	}))
 	defer srv.Close()
-	prs, err := gitea.New(srv.URL, "org", "gitops", gitea.WithRetry(1, time.Millisecond, time.Millisecond))
+	prs, err := gitea.New(srv.URL, "org", "gitops", gitea.WithRetries(1, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 	pr, err := prs.FindOpen(context.Background(), head, base)
 	require.NoError(t, err)
@@ -126,7 +145,7 @@ func TestFindOpenPagesPastAServerCap(t *testing.T) {
 		_, _ = w.Write([]byte("[" + strings.Join(items, ",") + "]"))
 	}))
 	defer srv.Close()
-	prs, err := gitea.New(srv.URL, "org", "gitops", gitea.WithRetry(1, time.Millisecond, time.Millisecond))
+	prs, err := gitea.New(srv.URL, "org", "gitops", gitea.WithRetries(1, time.Millisecond, time.Millisecond))
 	require.NoError(t, err)
 	pr, err := prs.FindOpen(context.Background(), head, base)
 	require.NoError(t, err)

@@ -32,13 +32,11 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 	require.NoError(t, err)
 
 	// Git over HTTP against Gitea itself, with the token as credential.
-	repo, err := gitops.NewRepo(cloneURL, gitops.WithToken(srv.Token))
+	// stage/production does not exist yet: the first Propose creates it.
+	repo, err := gitops.NewRepo(cloneURL, gitops.WithToken(srv.Token), gitops.WithCreateTarget(true))
 	require.NoError(t, err)
-	seed, err := repo.Commit(ctx, gitops.Change{Branch: "stage/production", Files: map[string][]byte{"README.md": []byte("policy\n")}})
-	require.NoError(t, err)
-	require.True(t, seed.Changed)
 
-	prs, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithToken(srv.Token))
+	prs, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithBearerToken(srv.Token))
 	require.NoError(t, err)
 	dir := "apps/web/deployments/production/deploy"
 	change := func(replicas int, freight string) gitops.Change {
@@ -50,8 +48,11 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 		}
 	}
 
-	pr, err := repo.Propose(ctx, change(2, "f1"), "stage/production", prs)
+	p, err := repo.Propose(ctx, change(2, "f1"), "stage/production", prs)
 	require.NoError(t, err)
+	assert.True(t, p.TargetCreated, "the review target was created on Gitea")
+	assert.True(t, p.Opened)
+	pr := p.PullRequest
 	assert.Equal(t, "railyard/stage/production/f1", pr.Head)
 	assert.Equal(t, "stage/production", pr.Base)
 	assert.Equal(t, gitops.PROpen, pr.State)
@@ -61,9 +62,10 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 
 	withSummary := change(2, "f1")
 	withSummary.Summary = "Deployment/web: replicas 1 -> 2"
-	again, err := repo.Propose(ctx, withSummary, "stage/production", prs)
+	reused, err := repo.Propose(ctx, withSummary, "stage/production", prs)
 	require.NoError(t, err)
-	assert.Equal(t, pr.Number, again.Number, "the open PR for the same head is reused")
+	assert.False(t, reused.TargetCreated)
+	assert.Equal(t, pr.Number, reused.PullRequest.Number, "the open PR for the same head is reused")
 	got, err := prs.Get(ctx, pr.Number)
 	require.NoError(t, err)
 	assert.Contains(t, got.Body, "Deployment/web: replicas 1 -> 2", "its body was updated on Gitea")
@@ -78,11 +80,14 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 	require.NoError(t, srv.API(ctx, http.MethodGet, "/api/v1/repos/"+srv.User+"/gitops/branches/stage%2Fproduction", nil, &branch))
 	assert.Equal(t, branch.Commit.ID, commit, "the merge commit is the target's new tip")
 
-	_, err = repo.Propose(ctx, change(2, "f1"), "stage/production", prs)
-	assert.ErrorIs(t, err, gitops.ErrUpToDate, "no PR when the render equals the target")
-
-	closed, err := repo.Propose(ctx, change(3, "f2"), "stage/production", prs)
+	none, err := repo.Propose(ctx, change(2, "f1"), "stage/production", prs)
 	require.NoError(t, err)
+	assert.False(t, none.Changed, "no PR when the render equals the target")
+	assert.Nil(t, none.PullRequest)
+
+	second, err := repo.Propose(ctx, change(3, "f2"), "stage/production", prs)
+	require.NoError(t, err)
+	closed := second.PullRequest
 	assert.NotEqual(t, pr.Number, closed.Number)
 	require.NoError(t, srv.API(ctx, http.MethodPatch, fmt.Sprintf("/api/v1/repos/%s/gitops/pulls/%d", srv.User, closed.Number),
 		map[string]any{"state": "closed"}, nil))
@@ -97,7 +102,7 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 	_, err = prs.FindOpen(ctx, "railyard/stage/production/f2", "stage/production")
 	assert.ErrorIs(t, err, gitops.ErrNotFound, "a closed PR is not reused")
 
-	bad, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithToken("wrong-"+srv.Token))
+	bad, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithBearerToken("wrong-"+srv.Token))
 	require.NoError(t, err)
 	_, err = bad.Get(ctx, pr.Number)
 	var ge *gitea.Error

@@ -1,15 +1,35 @@
 package gitea
 
 import (
-	"errors"
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"github.com/railyard-gitops/railyard/gitops/internal/forgehttp"
+	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
-// Option configures [New].
+// Defaults of the limits; see [WithMaxPages] and [WithMaxResponseSize].
+const (
+	DefaultMaxPages        = 100
+	DefaultMaxResponseSize = 8 << 20
+)
+
+// Credentials are what a [CredentialsFunc] hands out for one host. Token,
+// when set, is sent as "Authorization: Bearer"; otherwise Username and
+// Password as basic auth. The zero value means anonymous.
+type Credentials struct {
+	Username, Password, Token string
+}
+
+// CredentialsFunc returns the credentials for host (the server's host[:port]).
+// It is called for every request, so a rotating token stays fresh; it must
+// be safe for concurrent use.
+type CredentialsFunc func(ctx context.Context, host string) (Credentials, error)
+
+// Option configures [New]. A nil Option is ignored.
 type Option interface {
 	apply(*options) error
 }
@@ -19,70 +39,129 @@ type optionFunc func(*options) error
 func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
-	token      string
-	httpClient *http.Client
-	logger     *slog.Logger
-	retry      forgehttp.Policy
+	token       string
+	credentials CredentialsFunc
+	httpClient  *http.Client
+	logger      *slog.Logger
+	retry       retry.Policy
+	maxPages    int
+	maxResponse int64
 }
 
 func newOptions(opts []Option) (*options, error) {
-	o := &options{logger: slog.New(slog.DiscardHandler), retry: forgehttp.DefaultPolicy}
+	o := &options{
+		logger:   slog.New(slog.DiscardHandler),
+		retry:    retry.Policy{Retries: 3, MinWait: 500 * time.Millisecond, MaxWait: 10 * time.Second},
+		maxPages: DefaultMaxPages, maxResponse: DefaultMaxResponseSize,
+	}
 	for _, opt := range opts {
 		if opt == nil {
-			return nil, errors.New("gitea: nil option")
+			continue
 		}
 		if err := opt.apply(o); err != nil {
 			return nil, err
 		}
 	}
+	if o.token != "" && o.credentials != nil {
+		return nil, invalid("WithBearerToken and WithCredentials exclude each other")
+	}
 	return o, nil
 }
 
-// WithToken authenticates with a Gitea access token (scope
-// write:repository). The default is no authentication, which only reads
-// public repositories.
-func WithToken(token string) Option {
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("gitea: %w: "+format, append([]any{gitops.ErrInvalid}, args...)...)
+}
+
+// WithBearerToken authenticates with a Gitea access token (scope
+// write:repository) sent as "Authorization: Bearer" to the server's origin
+// only. The default is no authentication, which only reads public
+// repositories.
+func WithBearerToken(token string) Option {
 	return optionFunc(func(o *options) error {
 		if token == "" {
-			return errors.New("gitea: empty token")
+			return invalid("empty bearer token")
 		}
 		o.token = token
 		return nil
 	})
 }
 
-// WithHTTPClient sets the HTTP client; its transport is wrapped to retry
-// reads. The default is a client with Go's default transport.
+// WithCredentials asks fn for the credentials of every request, with the
+// server's host, so that rotating tokens stay fresh in a long-lived
+// process: a token, or a user name with a password or token (basic auth).
+// They go to the server's origin only. The default is no authentication.
+func WithCredentials(fn CredentialsFunc) Option {
+	return optionFunc(func(o *options) error {
+		if fn == nil {
+			return invalid("nil credentials function")
+		}
+		o.credentials = fn
+		return nil
+	})
+}
+
+// WithHTTPClient sets the client whose Transport carries every request (its
+// Timeout is kept; redirects follow railyard's policy). The default is a
+// client on http.DefaultTransport.
 func WithHTTPClient(c *http.Client) Option {
 	return optionFunc(func(o *options) error {
 		if c == nil {
-			return errors.New("gitea: nil HTTP client")
+			return invalid("nil HTTP client")
 		}
 		o.httpClient = c
 		return nil
 	})
 }
 
-// WithRetry sets how reads are retried on transient failures. The default
-// is 4 attempts, waiting from 500ms doubling to at most 10s.
-func WithRetry(attempts int, minWait, maxWait time.Duration) Option {
+// WithRetries retries reads and body updates (which are idempotent) up to
+// n times after the first try, on network errors and 408, 429, 500, 502,
+// 503 and 504, with full-jitter backoff from minWait doubling to maxWait and
+// Retry-After honoured up to maxWait. Opening a pull request is never
+// retried: a retry could open two. The default is 3 retries, 500ms to 10s.
+func WithRetries(n int, minWait, maxWait time.Duration) Option {
 	return optionFunc(func(o *options) error {
-		if attempts < 1 || minWait <= 0 || maxWait < minWait {
-			return errors.New("gitea: retry needs attempts >= 1 and 0 < minWait <= maxWait")
+		if n < 0 || minWait < 0 || maxWait < minWait {
+			return invalid("retries need n >= 0 and 0 <= minWait <= maxWait")
 		}
-		o.retry = forgehttp.Policy{Attempts: attempts, MinWait: minWait, MaxWait: maxWait}
+		o.retry = retry.Policy{Retries: n, MinWait: minWait, MaxWait: maxWait}
 		return nil
 	})
 }
 
-// WithLogger sets the logger: one Debug line per API call. The default is
-// to discard logs.
+// WithLogger sets the logger: Debug lines for every round trip and API
+// call, redacted. The default is to discard logs.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) error {
 		if l == nil {
-			return errors.New("gitea: nil logger")
+			return invalid("nil logger")
 		}
 		o.logger = l
+		return nil
+	})
+}
+
+// WithMaxPages bounds the pages one listing follows (FindOpen); past it the
+// call fails with a [gitops.LimitError]. The default is
+// [DefaultMaxPages] (100).
+func WithMaxPages(n int) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return invalid("max pages %d", n)
+		}
+		o.maxPages = n
+		return nil
+	})
+}
+
+// WithMaxResponseSize bounds the bytes of any one answer, checked before
+// it is decoded; past it the call fails with a [gitops.LimitError]. The
+// default is [DefaultMaxResponseSize] (8 MiB).
+func WithMaxResponseSize(bytes int64) Option {
+	return optionFunc(func(o *options) error {
+		if bytes <= 0 {
+			return invalid("max response size %d", bytes)
+		}
+		o.maxResponse = bytes
 		return nil
 	})
 }

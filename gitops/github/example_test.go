@@ -32,8 +32,16 @@ type standIn struct {
 }
 
 type ghRef struct {
-	Ref string `json:"ref"`
+	Ref  string `json:"ref"`
+	Repo ghRepo `json:"repo"` // the repository the branch is in
 }
+
+type ghRepo struct {
+	ID       int    `json:"id"`
+	FullName string `json:"full_name"`
+}
+
+var gitopsRepo = ghRepo{ID: 1, FullName: "org/gitops"}
 
 type ghPull struct {
 	Number         int    `json:"number"`
@@ -67,7 +75,7 @@ func newStandIn(token, gitDir string) *standIn {
 			return
 		}
 		n := len(s.prs) + 1
-		pr := &ghPull{Number: n, State: "open", Title: in.Title, Body: in.Body, Head: ghRef{in.Head}, Base: ghRef{in.Base},
+		pr := &ghPull{Number: n, State: "open", Title: in.Title, Body: in.Body, Head: ghRef{in.Head, gitopsRepo}, Base: ghRef{in.Base, gitopsRepo},
 			HTMLURL: "https://github.com/org/gitops/pull/" + strconv.Itoa(n)}
 		s.prs = append(s.prs, pr)
 		reply(w, http.StatusCreated, pr)
@@ -142,9 +150,9 @@ func ExamplePullRequests() {
 	defer api.srv.Close()
 
 	prs, err := github.New("org", "gitops",
-		github.WithToken("example-token"),
+		github.WithBearerToken("example-token"),
 		github.WithBaseURL(api.srv.URL+"/"), // the stand-in; the default is https://api.github.com/
-		github.WithRetry(3, 10*time.Millisecond, 100*time.Millisecond),
+		github.WithRetries(3, 10*time.Millisecond, 100*time.Millisecond),
 	)
 	if err != nil {
 		log.Fatal(err)
@@ -211,7 +219,7 @@ func Example_propose() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	prs, err := github.New("org", "gitops", github.WithToken("example-token"), github.WithBaseURL(api.srv.URL+"/"))
+	prs, err := github.New("org", "gitops", github.WithBearerToken("example-token"), github.WithBaseURL(api.srv.URL+"/"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -225,11 +233,12 @@ func Example_propose() {
 	}
 	ctx := context.Background()
 	for range 2 { // the second run reuses the open pull request
-		pr, err := repo.Propose(ctx, change, "stage/production", prs)
+		p, err := repo.Propose(ctx, change, "stage/production", prs)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println("pull request", pr.Number, pr.State, pr.Head)
+		pr := p.PullRequest
+		fmt.Println("pull request", pr.Number, pr.State, pr.Head, "opened:", p.Opened)
 	}
 
 	// A reviewer merges #1 on GitHub (here: on the stand-in).
@@ -247,11 +256,14 @@ func Example_propose() {
 	}
 	fmt.Println("merged; stage/production is at the merge commit:", commit == strings.TrimSpace(tip))
 
-	_, err = repo.Propose(ctx, change, "stage/production", prs)
-	fmt.Println("proposing the same render again:", errors.Is(err, gitops.ErrUpToDate))
+	again, err := repo.Propose(ctx, change, "stage/production", prs)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("proposing the same render again changes something:", again.Changed)
 	// Output:
-	// pull request 1 open railyard/stage/production/0123456789abcdef0123456789abcdef01234567
-	// pull request 1 open railyard/stage/production/0123456789abcdef0123456789abcdef01234567
+	// pull request 1 open railyard/stage/production/0123456789abcdef0123456789abcdef01234567 opened: true
+	// pull request 1 open railyard/stage/production/0123456789abcdef0123456789abcdef01234567 opened: false
 	// merged; stage/production is at the merge commit: true
-	// proposing the same render again: true
+	// proposing the same render again changes something: false
 }

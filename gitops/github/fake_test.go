@@ -35,6 +35,7 @@ type fakeGitHub struct {
 	appKey     *rsa.PublicKey // verifies App JWTs when set
 	appID      int64
 	tokenCount int
+	tokenLife  time.Duration // of the installation tokens issued; 0 means an hour
 }
 
 func newFakeGitHub(t *testing.T, prefix string) *fakeGitHub {
@@ -126,7 +127,7 @@ func (f *fakeGitHub) serve(w http.ResponseWriter, r *http.Request) {
 		pr := map[string]any{
 			"number": n, "state": "open", "title": in.Title, "body": in.Body, "merged": false,
 			"html_url": fmt.Sprintf("https://github.example/%s/%s/pull/%d", f.owner, f.repo, n),
-			"head":     map[string]any{"ref": in.Head}, "base": map[string]any{"ref": in.Base},
+			"head":     map[string]any{"ref": in.Head, "repo": f.repoJSON()}, "base": map[string]any{"ref": in.Base, "repo": f.repoJSON()},
 			"merge_commit_sha": "0000000000000000000000000000000000000000", // GitHub's test merge
 		}
 		f.prs = append(f.prs, pr)
@@ -166,17 +167,30 @@ func (f *fakeGitHub) issueToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
-	var claims struct{ Iat, Exp, Iss int64 }
+	var claims struct {
+		Iat, Exp int64
+		Iss      string // GitHub accepts the App ID as a number or a string
+	}
 	_ = json.Unmarshal(raw, &claims)
 	now := time.Now().Unix()
-	if claims.Iss != f.appID || claims.Iat > now || claims.Exp < now || claims.Exp-claims.Iat > 600 {
+	if claims.Iss != strconv.FormatInt(f.appID, 10) || claims.Iat > now || claims.Exp < now || claims.Exp-claims.Iat > 600 {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "bad claims"})
 		return
 	}
 	f.tokenCount++
 	tok := fmt.Sprintf("ghs_installation%d", f.tokenCount)
-	f.wantAuth = "token " + tok
-	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	f.wantAuth = "Bearer " + tok // only the newest token is accepted
+	life := f.tokenLife
+	if life == 0 {
+		life = time.Hour
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"token": tok, "expires_at": time.Now().Add(life).UTC().Format(time.RFC3339)})
+}
+
+// repoJSON is the repository object GitHub puts in a pull request's head
+// and base.
+func (f *fakeGitHub) repoJSON() map[string]any {
+	return map[string]any{"id": 1, "name": f.repo, "full_name": f.owner + "/" + f.repo}
 }
 
 func ref(pr map[string]any, side string) string {

@@ -1,13 +1,11 @@
 package github_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -19,6 +17,8 @@ import (
 	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/gitops/github"
 	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/hostilehttp"
+	"github.com/railyard-gitops/railyard/internal/testkit/logtest"
 )
 
 const token = "ghp_s3cr3tTokenValue"
@@ -29,7 +29,7 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-func fastRetry() github.Option { return github.WithRetry(3, time.Millisecond, 5*time.Millisecond) }
+func fastRetry() github.Option { return github.WithRetries(3, time.Millisecond, 5*time.Millisecond) }
 
 // The whole review flow against a GitHub Enterprise-style API root: open,
 // reuse with an updated body, merge, wait.
@@ -37,7 +37,7 @@ func TestProposeAndWaitForMerge(t *testing.T) {
 	t.Parallel()
 	fake := newFakeGitHub(t, "/api/v3")
 	fake.wantAuth = "Bearer " + token
-	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithToken(token), fastRetry())
+	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithBearerToken(token), fastRetry())
 	require.NoError(t, err)
 
 	srv := gittest.New(t)
@@ -51,8 +51,10 @@ func TestProposeAndWaitForMerge(t *testing.T) {
 	change := gitops.Change{Dir: "deploy", Files: map[string][]byte{"a.yaml": []byte("a")}, Message: "Promote",
 		Provenance: &gitops.Provenance{FreightID: "f00d"}}
 
-	pr, err := repo.Propose(ctx, change, "stage/production", prs)
+	p, err := repo.Propose(ctx, change, "stage/production", prs)
 	require.NoError(t, err)
+	assert.True(t, p.Opened)
+	pr := p.PullRequest
 	assert.Equal(t, 1, pr.Number)
 	assert.Equal(t, "railyard/stage/production/f00d", pr.Head)
 	assert.Equal(t, "stage/production", pr.Base)
@@ -61,8 +63,9 @@ func TestProposeAndWaitForMerge(t *testing.T) {
 	assert.Contains(t, pr.URL, "/pull/1")
 
 	change.Summary = "Deployment/web changed"
-	again, err := repo.Propose(ctx, change, "stage/production", prs)
+	reused, err := repo.Propose(ctx, change, "stage/production", prs)
 	require.NoError(t, err)
+	again := reused.PullRequest
 	assert.Equal(t, 1, again.Number)
 	assert.Contains(t, again.Body, "Deployment/web changed")
 	assert.Equal(t, 1, fake.count("POST /repos/org/gitops/pulls"))
@@ -82,7 +85,7 @@ func TestClosedWithoutMerge(t *testing.T) {
 	t.Parallel()
 	fake := newFakeGitHub(t, "")
 	fake.wantAuth = "Bearer " + token
-	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithToken(token), fastRetry())
+	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithBearerToken(token), fastRetry())
 	require.NoError(t, err)
 	ctx := testContext(t)
 	pr, err := prs.Create(ctx, gitops.NewPullRequest{Title: "t", Body: "b", Head: "h", Base: "stage/production"})
@@ -101,14 +104,14 @@ func TestErrorsAndRetries(t *testing.T) {
 	t.Parallel()
 	fake := newFakeGitHub(t, "")
 	fake.wantAuth = "Bearer " + token
-	var logs bytes.Buffer
-	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithToken(token), fastRetry(),
-		github.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	logs := &logtest.Buffer{}
+	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithBearerToken(token), fastRetry(),
+		github.WithLogger(logs.Logger()))
 	require.NoError(t, err)
 	ctx := testContext(t)
-
 	pr, err := prs.Create(ctx, gitops.NewPullRequest{Title: "t", Head: "h", Base: "b"})
 	require.NoError(t, err)
+
 	fake.fail("GET /repos/org/gitops/pulls/{n}", http.StatusBadGateway)
 	got, err := prs.Get(ctx, pr.Number)
 	require.NoError(t, err, "a read heals after a 502")
@@ -120,40 +123,86 @@ func TestErrorsAndRetries(t *testing.T) {
 	var ge *github.Error
 	require.ErrorAs(t, err, &ge, "opening a PR is never retried")
 	assert.Equal(t, http.StatusBadGateway, ge.StatusCode)
+	assert.ErrorIs(t, err, gitops.ErrUnavailable)
+	assert.True(t, gitops.IsRetryable(err))
 	assert.Equal(t, 2, fake.count("POST /repos/org/gitops/pulls"))
 
 	_, err = prs.Create(ctx, gitops.NewPullRequest{Title: "t", Head: "h", Base: "b"})
 	require.ErrorAs(t, err, &ge)
 	assert.Equal(t, http.StatusUnprocessableEntity, ge.StatusCode)
 	assert.Contains(t, ge.Message, "already exists")
+	assert.ErrorIs(t, err, gitops.ErrInvalid)
+	assert.False(t, gitops.IsRetryable(err))
 
-	bad, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithToken("wrong-"+token), fastRetry())
+	_, err = prs.Get(ctx, 99)
+	assert.ErrorIs(t, err, gitops.ErrNotFound)
+	assert.False(t, gitops.IsRetryable(err))
+
+	bad, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithBearerToken("wrong-"+token), fastRetry(),
+		github.WithLogger(logs.Logger()))
 	require.NoError(t, err)
 	_, err = bad.Get(ctx, 1)
 	require.ErrorAs(t, err, &ge)
 	assert.Equal(t, http.StatusUnauthorized, ge.StatusCode)
+	assert.ErrorIs(t, err, gitops.ErrUnauthorized)
+	assert.False(t, gitops.IsRetryable(err))
 	assert.NotContains(t, err.Error(), token)
 	assert.NotContains(t, logs.String(), token)
 }
 
-// A server that echoes the credentials it got does not get them into
-// errors or logs.
+// Regression: FindOpen matched pull requests by branch names only, so an
+// open pull request from a fork whose branch bore the head's name was
+// adopted (GitHub's head filter is by owner, but a server need not honour
+// it): Propose rewrote its body and WaitForMerge waited on the fork's
+// content. This httptest server answers the list call only.
+func TestFindOpenIgnoresForks(t *testing.T) {
+	t.Parallel()
+	const head, base = "railyard/stage/production/f1", "stage/production"
+	own := `{"id": 1, "full_name": "org/gitops"}`
+	fork := `{"id": 99, "full_name": "evil/gitops"}`
+	pulls := `[
+	 {"number": 7, "state": "open", "head": {"ref": "` + head + `", "repo": ` + fork + `}, "base": {"ref": "` + base + `", "repo": ` + own + `}},
+	 {"number": 8, "state": "open", "head": {"ref": "` + head + `", "repo": ` + own + `}, "base": {"ref": "` + base + `", "repo": ` + own + `}}
+	]`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(pulls))
+	}))
+	defer srv.Close()
+	prs, err := github.New("org", "gitops", github.WithBaseURL(srv.URL+"/"), fastRetry())
+	require.NoError(t, err)
+	pr, err := prs.FindOpen(testContext(t), head, base)
+	require.NoError(t, err)
+	assert.Equal(t, 8, pr.Number, "the pull request from the fork is not ours")
+}
+
+// A server that echoes the credentials it got, in its body and headers,
+// does not get them into errors or logs.
 func TestEchoedCredentialsAreRedacted(t *testing.T) {
 	t.Parallel()
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"message":"bad credentials: ` + r.Header.Get("Authorization") + `"}`))
-	}))
-	defer echo.Close()
-	var logs bytes.Buffer
-	prs, err := github.New("org", "gitops", github.WithBaseURL(echo.URL+"/"), github.WithToken(token), fastRetry(),
-		github.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	echo := hostilehttp.New(t, hostilehttp.Echo(http.StatusUnauthorized))
+	logs := &logtest.Buffer{}
+	prs, err := github.New("org", "gitops", github.WithBaseURL(echo.URL+"/"), github.WithBearerToken(token), fastRetry(),
+		github.WithLogger(logs.Logger()))
 	require.NoError(t, err)
-	_, err = prs.Get(testContext(t), 1)
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "REDACTED")
-	assert.NotContains(t, err.Error(), token)
+	ctx := testContext(t)
+	for _, call := range []func() error{
+		func() error { _, err := prs.Get(ctx, 1); return err },
+		func() error { _, err := prs.FindOpen(ctx, "h", "b"); return err },
+		func() error { _, err := prs.UpdateBody(ctx, 1, "b"); return err },
+		func() error {
+			_, err := prs.Create(ctx, gitops.NewPullRequest{Title: "t", Head: "h", Base: "b"})
+			return err
+		},
+	} {
+		err := call()
+		require.ErrorIs(t, err, gitops.ErrUnauthorized)
+		assert.Contains(t, err.Error(), "xxxxx", "the echo is there, masked")
+		assert.NotContains(t, err.Error(), token)
+	}
+	require.NotEmpty(t, logs.String())
 	assert.NotContains(t, logs.String(), token)
+	assert.Len(t, echo.Leaks(token), 4, "the token was sent, to its origin")
 }
 
 func TestAppAuth(t *testing.T) {
@@ -164,7 +213,9 @@ func TestAppAuth(t *testing.T) {
 	fake := newFakeGitHub(t, "/api/v3")
 	fake.appKey, fake.appID = &key.PublicKey, 4242
 
-	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithApp(4242, 7, pemKey), fastRetry())
+	logs := &logtest.Buffer{}
+	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithApp(4242, 7, pemKey), fastRetry(),
+		github.WithLogger(logs.Logger()))
 	require.NoError(t, err)
 	ctx := testContext(t)
 	pr, err := prs.Create(ctx, gitops.NewPullRequest{Title: "t", Head: "h", Base: "b"})
@@ -179,26 +230,66 @@ func TestAppAuth(t *testing.T) {
 	var ge *github.Error
 	require.ErrorAs(t, err, &ge)
 	assert.Equal(t, http.StatusUnauthorized, ge.StatusCode)
+	assert.ErrorIs(t, err, gitops.ErrUnauthorized)
 	assert.NotContains(t, err.Error(), "PRIVATE KEY")
+	assert.NotContains(t, logs.String(), "ghs_installation")
+	assert.NotContains(t, logs.String(), "PRIVATE KEY")
+}
+
+// Installation tokens last an hour: a PullRequests in a long-lived process
+// renews its token before it expires and keeps working. The stand-in
+// issues tokens that expire 61 seconds after issue (renewed a minute
+// before, so after about a second) and accepts only the newest.
+func TestAppTokenRotates(t *testing.T) {
+	t.Parallel()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})
+	fake := newFakeGitHub(t, "")
+	fake.appKey, fake.appID, fake.tokenLife = &key.PublicKey, 4242, 61*time.Second
+	prs, err := github.New("org", "gitops", github.WithBaseURL(fake.baseURL()), github.WithApp(4242, 7, pemKey), fastRetry())
+	require.NoError(t, err)
+	ctx := testContext(t)
+	pr, err := prs.Create(ctx, gitops.NewPullRequest{Title: "t", Head: "h", Base: "b"})
+	require.NoError(t, err)
+	_, err = prs.Get(ctx, pr.Number)
+	require.NoError(t, err)
+	require.Equal(t, 1, fake.count("POST /app/installations/{id}/access_tokens"))
+	time.Sleep(2100 * time.Millisecond) // past the renewal time (expiry truncated to seconds)
+	_, err = prs.Get(ctx, pr.Number)
+	require.NoError(t, err, "the renewed token is used")
+	assert.Equal(t, 2, fake.count("POST /app/installations/{id}/access_tokens"))
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {
 	t.Parallel()
 	for name, opts := range map[string][]github.Option{
-		"base URL with credentials": {github.WithBaseURL("https://user:pw@ghe.example.com/api/v3/")},
+		"base URL with credentials": {github.WithBaseURL("https://user:secret@ghe.example.com/api/v3/")},
+		"malformed base URL":        {github.WithBaseURL("https://x:secret@host:badport/")},
 		"base URL not http":         {github.WithBaseURL("ftp://x/")},
-		"empty token":               {github.WithToken("")},
+		"empty token":               {github.WithBearerToken("")},
 		"bad key":                   {github.WithApp(1, 2, []byte("nope"))},
-		"token and app":             {github.WithToken("x"), github.WithApp(1, 2, testKeyPEM(t))},
+		"token and app":             {github.WithBearerToken("x"), github.WithApp(1, 2, testKeyPEM(t))},
 		"nil client":                {github.WithHTTPClient(nil)},
 		"nil logger":                {github.WithLogger(nil)},
-		"bad retry":                 {github.WithRetry(0, time.Second, time.Second)},
+		"bad retry":                 {github.WithRetries(-1, time.Second, time.Second)},
+		"retry waits reversed":      {github.WithRetries(1, time.Second, time.Millisecond)},
+		"token and credentials":     {github.WithBearerToken("x"), github.WithCredentials(func(context.Context, string) (github.Credentials, error) { return github.Credentials{}, nil })},
+		"nil credentials":           {github.WithCredentials(nil)},
+		"zero max pages":            {github.WithMaxPages(0)},
+		"zero max response":         {github.WithMaxResponseSize(0)},
 	} {
 		_, err := github.New("org", "gitops", opts...)
-		assert.Error(t, err, name)
+		require.ErrorIs(t, err, gitops.ErrInvalid, name)
+		assert.NotContains(t, err.Error(), "secret", name)
+		assert.False(t, gitops.IsRetryable(err), name)
 	}
-	_, err := github.New("", "gitops")
-	assert.Error(t, err)
+	for _, names := range [][2]string{{"", "gitops"}, {"org", ""}, {"org/x", "gitops"}} {
+		_, err := github.New(names[0], names[1])
+		assert.ErrorIs(t, err, gitops.ErrInvalid, "%q", names)
+	}
+	_, err := github.New("org", "gitops", nil, github.WithMaxPages(3), nil)
+	assert.NoError(t, err, "nil options are ignored")
 }
 
 func testKeyPEM(t *testing.T) []byte {

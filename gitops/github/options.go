@@ -1,20 +1,37 @@
 package github
 
 import (
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
-	"errors"
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/railyard-gitops/railyard/gitops/internal/forgehttp"
+	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
-// Option configures [New].
+// Defaults of the limits; see [WithMaxPages] and [WithMaxResponseSize].
+const (
+	DefaultMaxPages        = 100
+	DefaultMaxResponseSize = 8 << 20
+)
+
+// Credentials are what a [CredentialsFunc] hands out for one host. Token,
+// when set, is sent as "Authorization: Bearer"; otherwise Username and
+// Password as basic auth. The zero value means anonymous.
+type Credentials struct {
+	Username, Password, Token string
+}
+
+// CredentialsFunc returns the credentials for host (the API's host[:port]).
+// It is called for every request, so a rotating token stays fresh; it must
+// be safe for concurrent use.
+type CredentialsFunc func(ctx context.Context, host string) (Credentials, error)
+
+// Option configures [New]. A nil Option is ignored.
 type Option interface {
 	apply(*options) error
 }
@@ -24,129 +41,177 @@ type optionFunc func(*options) error
 func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
-	baseURL    *url.URL
-	token      string
-	app        *appAuth
-	httpClient *http.Client
-	logger     *slog.Logger
-	retry      forgehttp.Policy
+	baseURL     *url.URL
+	token       string
+	credentials CredentialsFunc
+	app         *appConfig
+	httpClient  *http.Client
+	logger      *slog.Logger
+	retry       retry.Policy
+	maxPages    int
+	maxResponse int64
+}
+
+type appConfig struct {
+	appID, installationID int64
+	key                   []byte
 }
 
 func newOptions(opts []Option) (*options, error) {
 	base, _ := url.Parse("https://api.github.com/")
-	o := &options{baseURL: base, logger: slog.New(slog.DiscardHandler), retry: forgehttp.DefaultPolicy}
+	o := &options{
+		baseURL: base, logger: slog.New(slog.DiscardHandler),
+		retry:    retry.Policy{Retries: 3, MinWait: 500 * time.Millisecond, MaxWait: 10 * time.Second},
+		maxPages: DefaultMaxPages, maxResponse: DefaultMaxResponseSize,
+	}
 	for _, opt := range opts {
 		if opt == nil {
-			return nil, errors.New("github: nil option")
+			continue
 		}
 		if err := opt.apply(o); err != nil {
 			return nil, err
 		}
 	}
-	if o.token != "" && o.app != nil {
-		return nil, errors.New("github: WithToken and WithApp both given")
+	n := 0
+	for _, set := range []bool{o.token != "", o.credentials != nil, o.app != nil} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return nil, invalid("WithBearerToken, WithCredentials and WithApp exclude each other")
 	}
 	return o, nil
 }
 
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("github: %w: "+format, append([]any{gitops.ErrInvalid}, args...)...)
+}
+
 // WithBaseURL sets the REST API root, e.g. "https://ghe.example.com/api/v3/"
-// for GitHub Enterprise Server. The default is "https://api.github.com/".
+// for GitHub Enterprise Server. Credentials go only to its origin (scheme,
+// host and port). The default is "https://api.github.com/".
 func WithBaseURL(u string) Option {
 	return optionFunc(func(o *options) error {
 		parsed, err := url.Parse(u)
 		if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" || parsed.User != nil {
-			return errors.New("github: base URL must be an http(s) URL without credentials")
+			return invalid("base URL must be an http(s) URL without credentials")
 		}
 		if !strings.HasSuffix(parsed.Path, "/") {
 			parsed.Path += "/"
 		}
+		parsed.RawQuery, parsed.Fragment = "", ""
 		o.baseURL = parsed
 		return nil
 	})
 }
 
-// WithToken authenticates with a personal access token or any other
-// token GitHub accepts as "Authorization: Bearer". The default is no
-// authentication, which only reads public repositories.
-func WithToken(token string) Option {
+// WithBearerToken authenticates with a personal access token (or any token
+// GitHub accepts) sent as "Authorization: Bearer" to the API's origin only.
+// The default is no authentication, which only reads public repositories.
+func WithBearerToken(token string) Option {
 	return optionFunc(func(o *options) error {
 		if token == "" {
-			return errors.New("github: empty token")
+			return invalid("empty bearer token")
 		}
 		o.token = token
 		return nil
 	})
 }
 
-// WithApp authenticates as a GitHub App installation: it signs a JWT with
-// the App's PEM private key (PKCS#1 or PKCS#8 RSA) and exchanges it for an
-// installation token, renewed before it expires. The default is no
-// authentication.
-func WithApp(appID, installationID int64, privateKeyPEM []byte) Option {
+// WithCredentials asks fn for the credentials of every request, with the
+// API's host, so that rotating tokens stay fresh in a long-lived process.
+// They go to the API's origin only. The default is no authentication.
+func WithCredentials(fn CredentialsFunc) Option {
 	return optionFunc(func(o *options) error {
-		if appID <= 0 || installationID <= 0 {
-			return errors.New("github: App and installation IDs must be positive")
+		if fn == nil {
+			return invalid("nil credentials function")
 		}
-		key, err := parseRSAKey(privateKeyPEM)
-		if err != nil {
-			return err
-		}
-		o.app = &appAuth{appID: appID, installationID: installationID, key: key}
+		o.credentials = fn
 		return nil
 	})
 }
 
-// WithHTTPClient sets the HTTP client; its transport is wrapped to retry
-// reads. The default is a client with Go's default transport.
+// WithApp authenticates as a GitHub App installation: a JWT signed with
+// the App's PEM private key (PKCS#1 or PKCS#8 RSA) is exchanged for an
+// installation token at the API's origin, cached and renewed a minute
+// before it expires (installation tokens last an hour), so a long-lived
+// PullRequests keeps working. The default is no authentication.
+func WithApp(appID, installationID int64, privateKeyPEM []byte) Option {
+	return optionFunc(func(o *options) error {
+		if appID <= 0 || installationID <= 0 {
+			return invalid("App and installation IDs must be positive")
+		}
+		if len(privateKeyPEM) == 0 {
+			return invalid("empty App private key")
+		}
+		o.app = &appConfig{appID: appID, installationID: installationID, key: append([]byte(nil), privateKeyPEM...)}
+		return nil
+	})
+}
+
+// WithHTTPClient sets the client whose Transport carries every request (its
+// Timeout is kept; redirects follow railyard's policy). The default is a
+// client on http.DefaultTransport.
 func WithHTTPClient(c *http.Client) Option {
 	return optionFunc(func(o *options) error {
 		if c == nil {
-			return errors.New("github: nil HTTP client")
+			return invalid("nil HTTP client")
 		}
 		o.httpClient = c
 		return nil
 	})
 }
 
-// WithRetry sets how reads are retried on transient failures. The default
-// is 4 attempts, waiting from 500ms doubling to at most 10s.
-func WithRetry(attempts int, minWait, maxWait time.Duration) Option {
+// WithRetries retries reads and body updates (which are idempotent) up to
+// n times after the first try, on network errors and 408, 429, 500, 502,
+// 503 and 504, with full-jitter backoff from minWait doubling to maxWait and
+// Retry-After honoured up to maxWait. Opening a pull request is never
+// retried: a retry could open two. The default is 3 retries, 500ms to 10s.
+func WithRetries(n int, minWait, maxWait time.Duration) Option {
 	return optionFunc(func(o *options) error {
-		if attempts < 1 || minWait <= 0 || maxWait < minWait {
-			return errors.New("github: retry needs attempts >= 1 and 0 < minWait <= maxWait")
+		if n < 0 || minWait < 0 || maxWait < minWait {
+			return invalid("retries need n >= 0 and 0 <= minWait <= maxWait")
 		}
-		o.retry = forgehttp.Policy{Attempts: attempts, MinWait: minWait, MaxWait: maxWait}
+		o.retry = retry.Policy{Retries: n, MinWait: minWait, MaxWait: maxWait}
 		return nil
 	})
 }
 
-// WithLogger sets the logger: one Debug line per API call. The default is
-// to discard logs.
+// WithLogger sets the logger: Debug lines for every round trip and API
+// call, redacted. The default is to discard logs.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) error {
 		if l == nil {
-			return errors.New("github: nil logger")
+			return invalid("nil logger")
 		}
 		o.logger = l
 		return nil
 	})
 }
 
-func parseRSAKey(pemBytes []byte) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode(pemBytes)
-	if block == nil {
-		return nil, errors.New("github: App private key is not PEM")
-	}
-	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
-		return k, nil
-	}
-	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
-	if err != nil {
-		return nil, errors.New("github: App private key does not parse")
-	}
-	rk, ok := k.(*rsa.PrivateKey)
-	if !ok {
-		return nil, errors.New("github: App private key is not RSA")
-	}
-	return rk, nil
+// WithMaxPages bounds the pages one listing follows (FindOpen); past it the
+// call fails with a [gitops.LimitError]. The default is
+// [DefaultMaxPages] (100).
+func WithMaxPages(n int) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return invalid("max pages %d", n)
+		}
+		o.maxPages = n
+		return nil
+	})
+}
+
+// WithMaxResponseSize bounds the bytes of any one answer, checked before
+// it is decoded; past it the call fails with a [gitops.LimitError]. The
+// default is [DefaultMaxResponseSize] (8 MiB).
+func WithMaxResponseSize(bytes int64) Option {
+	return optionFunc(func(o *options) error {
+		if bytes <= 0 {
+			return invalid("max response size %d", bytes)
+		}
+		o.maxResponse = bytes
+		return nil
+	})
 }

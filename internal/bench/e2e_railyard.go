@@ -27,11 +27,11 @@ func e2eRailyardWay(ctx context.Context, e *e2eEnv) ([]e2eTarget, error) {
 	client := &http.Client{Transport: transport}
 	var found *freight.Discovery
 	err := e.phases.time("discover", func() error {
-		commits, err := freight.NewGitSource(demo.PublicMonorepoURL, w.Branch, freight.WithLimit(100), freight.WithTransport(transport))
+		commits, err := freight.NewGitSource(demo.PublicMonorepoURL, w.Branch, freight.WithLimit(100), freight.WithHTTPClient(&http.Client{Transport: transport}))
 		if err != nil {
 			return err
 		}
-		images, err := freight.NewImageSource(demo.PublicImageRepo, freight.WithTransport(transport))
+		images, err := freight.NewImageSource(demo.PublicImageRepo, freight.WithHTTPClient(&http.Client{Transport: transport}))
 		if err != nil {
 			return err
 		}
@@ -64,7 +64,7 @@ func e2eRailyardWay(ctx context.Context, e *e2eEnv) ([]e2eTarget, error) {
 	if err != nil {
 		return nil, err
 	}
-	repo, err := gitops.NewRepo(demo.PublicGitOpsURL, gitops.WithHTTPClient(client))
+	repo, err := gitops.NewRepo(demo.PublicGitOpsURL, gitops.WithHTTPClient(client), gitops.WithCreateTarget(true))
 	if err != nil {
 		return nil, err
 	}
@@ -137,15 +137,12 @@ func e2eRailyardWay(ctx context.Context, e *e2eEnv) ([]e2eTarget, error) {
 // and waits for the merge.
 func e2eRailyardReview(ctx context.Context, e *e2eEnv, repo *gitops.Repo, change gitops.Change) error {
 	target := change.Branch
-	if _, err := repo.Commit(ctx, gitops.Change{Branch: target, Dir: ".railyard-stage", Message: "Create " + target,
-		Files: map[string][]byte{"README": []byte("Reviewed renders only.\n")}}); err != nil {
-		return err
-	}
 	change.Branch = ""
-	pr, err := repo.Propose(ctx, change, target, e.forge)
-	if err != nil {
+	p, err := repo.Propose(ctx, change, target, e.forge)
+	if err != nil || !p.Changed {
 		return err
 	}
+	pr := p.PullRequest
 	if _, err := e.forge.Merge(ctx, pr.Number); err != nil {
 		return err
 	}

@@ -3,7 +3,14 @@
 // wherever they appear (for example echoed back in a server's response).
 package redact
 
-import "strings"
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+)
 
 // Mask replaces what is removed.
 const Mask = "xxxxx"
@@ -71,3 +78,132 @@ type redacted struct {
 
 func (r *redacted) Error() string { return r.msg }
 func (r *redacted) Unwrap() error { return r.err }
+
+// Set is the secrets one client knows: every credential it was given or
+// handed out by a provider. Text passed through it loses them, and URL
+// passwords. A nil *Set redacts URLs only. It is safe for concurrent use;
+// the zero value is ready to use.
+type Set struct {
+	mu      sync.RWMutex
+	secrets []string
+}
+
+// minSecretLen is the shortest secret Set records: masking every "a" or
+// "x" of a message would make it unreadable and hide nothing worth hiding.
+const minSecretLen = 4
+
+// Add records secrets (short or empty ones are ignored; see [Set]).
+func (s *Set) Add(secrets ...string) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+next:
+	for _, sec := range secrets {
+		if len(sec) < minSecretLen {
+			continue
+		}
+		for _, have := range s.secrets {
+			if have == sec {
+				continue next
+			}
+		}
+		s.secrets = append(s.secrets, sec)
+		// Longest first, so a secret containing another is masked whole.
+		sort.Slice(s.secrets, func(i, j int) bool { return len(s.secrets[i]) > len(s.secrets[j]) })
+	}
+}
+
+// String returns text with URL passwords and every recorded secret masked.
+func (s *Set) String(text string) string {
+	text = URLs(text)
+	if s == nil {
+		return text
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return Secrets(text, s.secrets...)
+}
+
+// Error returns err with its message redacted by [Set.String], keeping its
+// chain for errors.Is and errors.As. It returns nil for nil.
+func (s *Set) Error(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := s.String(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &redacted{err: err, msg: msg}
+}
+
+// Handler returns a slog.Handler that passes every record to h with its
+// message and attribute values redacted by set (string values, errors,
+// Stringers and groups alike).
+func Handler(h slog.Handler, set *Set) slog.Handler { return &handler{h: h, set: set} }
+
+// Logger returns a logger whose records are redacted by set; a nil l gives
+// a logger that discards everything.
+func Logger(l *slog.Logger, set *Set) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(Handler(l.Handler(), set))
+}
+
+type handler struct {
+	h   slog.Handler
+	set *Set
+}
+
+func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.h.Enabled(ctx, l) }
+
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, h.set.String(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(h.attr(a))
+		return true
+	})
+	return h.h.Handle(ctx, out)
+}
+
+func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
+	clean := make([]slog.Attr, len(as))
+	for i, a := range as {
+		clean[i] = h.attr(a)
+	}
+	return &handler{h: h.h.WithAttrs(clean), set: h.set}
+}
+
+func (h *handler) WithGroup(name string) slog.Handler {
+	return &handler{h: h.h.WithGroup(name), set: h.set}
+}
+
+func (h *handler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, h.set.String(v.String()))
+	case slog.KindGroup:
+		g := v.Group()
+		clean := make([]any, len(g))
+		for i, ga := range g {
+			clean[i] = h.attr(ga)
+		}
+		return slog.Group(a.Key, clean...)
+	case slog.KindAny:
+		switch x := v.Any().(type) {
+		case error:
+			return slog.String(a.Key, h.set.String(x.Error()))
+		case fmt.Stringer:
+			return slog.String(a.Key, h.set.String(x.String()))
+		case nil:
+			return a
+		default:
+			return slog.String(a.Key, h.set.String(fmt.Sprint(x)))
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}

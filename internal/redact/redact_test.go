@@ -1,8 +1,11 @@
 package redact_test
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -54,4 +57,43 @@ func FuzzURLs(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, out, again)
 		}
 	})
+}
+
+func TestSet(t *testing.T) {
+	t.Parallel()
+	var s redact.Set
+	s.Add("", "abc", "tok-1234", "tok-1234-long", "tok-1234")
+	assert.Equal(t, "a xxxxx b xxxxx abc", s.String("a tok-1234-long b tok-1234 abc"))
+	assert.Equal(t, "https://u:xxxxx@h/x", s.String("https://u:pw@h/x"))
+	var nilSet *redact.Set
+	assert.Equal(t, "https://u:xxxxx@h/ tok", nilSet.String("https://u:pw@h/ tok"))
+	nilSet.Add("ignored")
+
+	base := fs.ErrNotExist
+	err := s.Error(fmt.Errorf("open tok-1234: %w", base))
+	assert.Equal(t, "open xxxxx: file does not exist", err.Error())
+	assert.ErrorIs(t, err, base)
+	plain := errors.New("nothing secret")
+	assert.Same(t, plain, s.Error(plain))
+	assert.NoError(t, s.Error(nil))
+}
+
+type stringer struct{ s string }
+
+func (s stringer) String() string { return s.s }
+
+func TestHandlerRedactsEverything(t *testing.T) {
+	t.Parallel()
+	var s redact.Set
+	s.Add("hunter22")
+	var buf bytes.Buffer
+	l := redact.Logger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), &s)
+	l = l.With("url", "https://x:hunter22@h/r").WithGroup("g")
+	l.Debug("got hunter22", "err", errors.New("echo hunter22"), "s", stringer{"hunter22"},
+		"grp", slog.GroupValue(slog.String("in", "hunter22")), "n", 3, "any", []string{"hunter22"})
+	out := buf.String()
+	assert.NotContains(t, out, "hunter22")
+	assert.Contains(t, out, "xxxxx")
+	assert.Contains(t, out, "g.n=3")
+	redact.Logger(nil, &s).Info("discarded hunter22")
 }

@@ -18,7 +18,7 @@
 //	out, err := r.Run(ctx, cfg)
 //	for out.PR != nil && out.PR.Open { // a review deployment: non-blocking
 //		time.Sleep(30 * time.Second)
-//		out, err = r.CheckMerge(ctx, cfg, out.PR.ID)
+//		out, err = r.CheckMerge(ctx, cfg, out)
 //	}
 //
 // One Run reads the deployment's policy (deployment.yaml) from the GitOps

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/railyard-gitops/railyard"
+	"github.com/railyard-gitops/railyard/kargo/internal/railyardapi"
 )
 
 // Sentinel errors. Both match with [errors.Is]; neither is retryable.
@@ -57,10 +58,10 @@ func (e *closedError) Retryable() bool      { return false }
 
 // IsRetryable reports whether running the step again with the same
 // configuration may succeed after err. The first error in err's chain that
-// knows answers (railyard's errors do, as do this package's); errors of
-// railyard packages that do not know yet are classified by their
-// sentinels. Without either, context.DeadlineExceeded is retryable and
-// everything else is not.
+// knows answers (railyard's errors do, as do this package's), as
+// railyard.IsRetryable does; errors of railyard packages that do not know
+// yet (sparse's) are classified by their sentinels. Without either,
+// context.DeadlineExceeded is retryable and everything else is not.
 func IsRetryable(err error) bool {
 	if err == nil {
 		return false
@@ -69,5 +70,5 @@ func IsRetryable(err error) bool {
 	if errors.As(err, &r) {
 		return railyard.IsRetryable(err)
 	}
-	return classify(err)
+	return railyardapi.Classify(err)
 }

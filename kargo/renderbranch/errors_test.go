@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/railyard-gitops/railyard/freight"
 	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/gitops/github"
 	"github.com/railyard-gitops/railyard/kargo/renderbranch"
@@ -20,8 +21,8 @@ type knows struct{ retryable bool }
 func (k knows) Error() string   { return "knows" }
 func (k knows) Retryable() bool { return k.retryable }
 
-// IsRetryable: an error that knows answers; today's railyard sentinels are
-// classified (until every package answers Retryable itself).
+// IsRetryable: an error that knows answers (railyard's shared error model);
+// sparse's sentinels, which do not know yet, are classified.
 func TestIsRetryable(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("renderbranch: step: %w", err) }
 	for name, tc := range map[string]struct {
@@ -35,9 +36,11 @@ func TestIsRetryable(t *testing.T) {
 		"knows no":              {wrap(knows{false}), false},
 		"deadline":              {wrap(context.DeadlineExceeded), true},
 		"canceled":              {wrap(context.Canceled), false},
-		"gitops auth":           {wrap(fmt.Errorf("%w: %w", gitops.ErrTransport, gitops.ErrAuth)), false},
-		"gitops missing repo":   {wrap(fmt.Errorf("%w: %w", gitops.ErrTransport, gitops.ErrRepositoryNotFound)), false},
-		"gitops transport":      {wrap(gitops.ErrTransport), true},
+		"gitops unauthorized":   {wrap(gitops.ErrUnauthorized), false},
+		"gitops missing repo":   {wrap(gitops.ErrRepositoryNotFound), false},
+		"gitops unavailable":    {wrap(gitops.ErrUnavailable), true},
+		"gitops limit":          {wrap(gitops.ErrLimitExceeded), false},
+		"gitops unsafe":         {wrap(gitops.ErrUnsafeContent), false},
 		"gitops conflict":       {wrap(&gitops.ConflictError{Branch: "stage/test", Attempts: 8, Err: errors.New("lease")}), true},
 		"gitops bad branch":     {wrap(&gitops.BranchError{Name: "-x", Reason: "option"}), false},
 		"sparse transfer":       {wrap(fmt.Errorf("fetch: %w: connection reset", sparse.ErrTransfer)), true},
@@ -46,9 +49,13 @@ func TestIsRetryable(t *testing.T) {
 		"sparse no commit":      {wrap(sparse.ErrCommitNotFound), false},
 		"sparse corrupt":        {wrap(sparse.ErrCorrupt), true},
 		"render kustomize":      {wrap(render.ErrKustomize), false},
-		"render read":           {wrap(render.ErrRead), true},
+		"render invalid":        {wrap(render.ErrInvalid), false},
+		"render limit":          {wrap(render.ErrLimitExceeded), false},
+		"freight unavailable":   {wrap(freight.ErrUnavailable), true},
+		"freight unauthorized":  {wrap(freight.ErrUnauthorized), false},
 		"github 503":            {wrap(&github.Error{Op: "get pull request", StatusCode: 503}), true},
 		"github 401":            {wrap(&github.Error{Op: "get pull request", StatusCode: 401}), false},
+		"github 404":            {wrap(&github.Error{Op: "get pull request", StatusCode: 404}), false},
 		"unknown":               {errors.New("?"), false},
 		"closed matches gitops": {renderbranch.ErrClosed, false},
 	} {

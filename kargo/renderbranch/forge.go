@@ -7,8 +7,7 @@ import (
 	"strings"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/gitops/gitea"
-	"github.com/railyard-gitops/railyard/gitops/github"
+	"github.com/railyard-gitops/railyard/kargo/internal/railyardapi"
 )
 
 // defaultPullRequests is the forge WithPullRequests defaults to.
@@ -28,24 +27,13 @@ func (o *options) defaultPullRequests(_ context.Context, cfg Config, creds Crede
 	}
 	switch provider {
 	case "github":
-		opts := []github.Option{github.WithHTTPClient(o.client), github.WithLogger(o.logger)}
-		if creds.Password != "" {
-			opts = append(opts, github.WithToken(creds.Password))
-		}
-		if cfg.ProviderURL != "" {
-			opts = append(opts, github.WithBaseURL(cfg.ProviderURL))
-		}
-		return github.New(owner, name, opts...)
+		return railyardapi.GitHub(o.env(), owner, name, cfg.ProviderURL, railyardapi.Creds(creds))
 	case "gitea":
 		base := cfg.ProviderURL
 		if base == "" {
 			base = u.Scheme + "://" + u.Host + "/" + strings.Join(elems[:len(elems)-2], "/")
 		}
-		opts := []gitea.Option{gitea.WithHTTPClient(o.client), gitea.WithLogger(o.logger)}
-		if creds.Password != "" {
-			opts = append(opts, gitea.WithToken(creds.Password))
-		}
-		return gitea.New(base, owner, name, opts...)
+		return railyardapi.Gitea(o.env(), base, owner, name, railyardapi.Creds(creds))
 	}
 	return nil, fmt.Errorf("%w: review needs provider", ErrInvalidConfig)
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/kargo/internal/railyardapi"
 )
 
 // Credentials are the basic credentials for one repository: a user name
@@ -154,4 +155,9 @@ func newOptions(opts []Option) (*options, error) {
 		o.pullRequests = o.defaultPullRequests
 	}
 	return o, nil
+}
+
+// env is what every railyard call of a run shares.
+func (o *options) env() railyardapi.Env {
+	return railyardapi.Env{Client: o.client, Logger: o.logger}
 }

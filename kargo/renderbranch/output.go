@@ -63,3 +63,72 @@ func (o Output) Map() map[string]any {
 	}
 	return m
 }
+
+// OutputFromMap is the inverse of [Output.Map], for an output read back
+// from where Kargo keeps it (a Promotion's shared state, round-tripped
+// through JSON: numbers may be float64 or int64). ok is false when m is
+// not such an output; unknown keys are ignored.
+func OutputFromMap(m map[string]any) (out Output, ok bool) {
+	if m == nil {
+		return Output{}, false
+	}
+	str := func(k string) (string, bool) {
+		v, present := m[k]
+		if !present {
+			return "", true
+		}
+		s, isStr := v.(string)
+		return s, isStr
+	}
+	var okB, okT, okC, okP bool
+	out.Branch, okB = str("branch")
+	out.TargetBranch, okT = str("targetBranch")
+	out.Commit, okC = str("commit")
+	out.PolicyCommit, okP = str("policyCommit")
+	if !okB || !okT || !okC || !okP {
+		return Output{}, false
+	}
+	if v, present := m["changed"]; present {
+		if out.Changed, ok = v.(bool); !ok {
+			return Output{}, false
+		}
+	}
+	if v, present := m["objects"]; present {
+		n, isInt := jsonInt(v)
+		if !isInt {
+			return Output{}, false
+		}
+		out.Objects = n
+	}
+	if v, present := m["pr"]; present {
+		pm, isMap := v.(map[string]any)
+		if !isMap {
+			return Output{}, false
+		}
+		id, isInt := jsonInt(pm["id"])
+		url, isStr := pm["url"].(string)
+		open, isOpen := pm["open"].(bool)
+		merged, isMerged := pm["merged"].(bool)
+		if !isInt || !isStr || !isOpen || !isMerged || id <= 0 {
+			return Output{}, false
+		}
+		out.PR = &PullRequest{ID: id, URL: url, Open: open, Merged: merged}
+	}
+	return out, true
+}
+
+// jsonInt accepts the integer forms a JSON round trip leaves: int64, or a
+// float64 holding a whole number in int32's range.
+func jsonInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int64:
+		if n >= 0 && n <= 1<<31-1 {
+			return int(n), true
+		}
+	case float64:
+		if n >= 0 && n <= 1<<31-1 && n == float64(int(n)) {
+			return int(n), true
+		}
+	}
+	return 0, false
+}

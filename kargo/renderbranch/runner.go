@@ -8,6 +8,7 @@ import (
 	"path"
 
 	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/kargo/internal/railyardapi"
 	"github.com/railyard-gitops/railyard/render"
 	"github.com/railyard-gitops/railyard/sparse"
 )
@@ -28,9 +29,9 @@ func New(opts ...Option) (*Runner, error) {
 
 // Run renders cfg's commit and image for cfg's deployment and delivers the
 // result: a commit on the deployment's stage branch, or, with cfg.Review,
-// a pull request against it. It does not wait for the pull request: the
-// Output says whether it is open or already merged, and [Runner.CheckMerge]
-// asks again later.
+// a pull request against it (the stage branch is created when missing).
+// It does not wait for the pull request: the Output reports it open, and
+// [Runner.CheckMerge] asks again later.
 //
 // Run is idempotent: the same cfg again finds the stage branch already
 // holding the render (Output.Changed false, nothing pushed), or the same
@@ -54,7 +55,9 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (Output, error) {
 	if err != nil {
 		return Output{}, err
 	}
-	monoOpts, gitopsOpts := r.sparseOptions(monoCreds), r.sparseOptions(gitopsCreds)
+	env := r.o.env()
+	monoOpts := railyardapi.SparseOptions(env, railyardapi.Creds(monoCreds))
+	gitopsOpts := railyardapi.SparseOptions(env, railyardapi.Creds(gitopsCreds))
 	appDir := path.Join("apps", cfg.App)
 
 	// The policy (git-clone of the GitOps repository), pinned to one commit.
@@ -85,7 +88,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (Output, error) {
 	for i, p := range cfg.Paths {
 		resources[i] = path.Join("../../src", p)
 	}
-	res, err := buildLocked(ctx, r.o.locker, []render.Mount{{At: "src", FS: src.FS}, {At: "gitops", FS: policy.FS}}, render.Wrapper{
+	res, err := railyardapi.Build(ctx, r.o.locker, []render.Mount{{At: "src", FS: src.FS}, {At: "gitops", FS: policy.FS}}, render.Wrapper{
 		Dir:        "render/deploy",
 		Template:   path.Join("gitops", appDir, "kargo/templates/deploy/kustomization.yaml"),
 		Resources:  resources,
@@ -104,7 +107,7 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (Output, error) {
 	}
 
 	// git-commit + git-push, without a clone.
-	repo, err := gitops.NewRepo(cfg.GitOpsRepoURL, r.gitopsOptions(gitopsCreds)...)
+	repo, err := gitops.NewRepo(cfg.GitOpsRepoURL, railyardapi.GitopsOptions(env, railyardapi.Creds(gitopsCreds), r.o.authorName, r.o.authorEmail)...)
 	if err != nil {
 		return Output{}, fmt.Errorf("renderbranch: %w", err)
 	}
@@ -136,16 +139,14 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (Output, error) {
 	if err != nil {
 		return Output{}, fmt.Errorf("renderbranch: forge: %w", err)
 	}
-	if err := ensureTarget(ctx, repo, cfg.GitOpsRepoURL, dep.Branch, gitopsOpts); err != nil {
-		return Output{}, fmt.Errorf("renderbranch: create %s: %w", dep.Branch, err)
-	}
 	change.Branch = ""
 	change.Summary = summary(res)
-	pr, upToDate, err := propose(ctx, repo, change, dep.Branch, prs)
+	p, err := repo.Propose(ctx, change, dep.Branch, prs)
 	if err != nil {
 		return Output{}, fmt.Errorf("renderbranch: propose to %s: %w", dep.Branch, err)
 	}
-	if upToDate {
+	if !p.Changed {
+		// The stage branch already holds the render: nothing to review.
 		tip, err := sparse.Resolve(ctx, cfg.GitOpsRepoURL, dep.Branch, gitopsOpts...)
 		if err != nil {
 			return Output{}, fmt.Errorf("renderbranch: resolve %s: %w", dep.Branch, err)
@@ -153,25 +154,30 @@ func (r *Runner) Run(ctx context.Context, cfg Config) (Output, error) {
 		out.Branch, out.Commit = dep.Branch, tip
 		return out, nil
 	}
-	log.Info("pull request proposed", "number", pr.Number, "head", pr.Head, "base", pr.Base)
-	out.Branch, out.Changed = pr.Head, true
-	return r.mergeState(ctx, prs, pr.Number, out)
+	pr := p.PullRequest
+	log.Info("pull request proposed", "number", pr.Number, "opened", p.Opened, "head", pr.Head, "base", pr.Base, "targetCreated", p.TargetCreated)
+	out.Branch, out.Changed = p.Head, true
+	// Propose opened the pull request or reused an open one: it is open.
+	out.PR = &PullRequest{ID: pr.Number, URL: pr.URL, Open: true}
+	return out, nil
 }
 
-// CheckMerge asks the forge once about pull request number of cfg's GitOps
-// repository, as Kargo's git-wait-for-pr does: the Output reports it open,
-// or merged with its merge commit as Output.Commit. It neither renders nor
-// pushes; Output.PolicyCommit and Output.Objects are zero.
+// CheckMerge asks the forge once about the pull request a previous Run
+// for cfg reported in prev (prev.PR set), as Kargo's git-wait-for-pr does,
+// and returns prev updated: the pull request still open, or merged with
+// its merge commit as Output.Commit. It neither renders nor pushes.
 //
-// Errors wrap [ErrInvalidConfig], [ErrClosed] when the pull request was
-// closed without merge, the forge's errors (gitops.ErrNotFound for an
-// unknown number), or ctx's error.
-func (r *Runner) CheckMerge(ctx context.Context, cfg Config, number int) (Output, error) {
+// Errors wrap [ErrInvalidConfig] (cfg invalid, not a review, or prev
+// without a pull request), [ErrClosed] when the pull request was closed
+// without merge, the forge's errors (matching gitops.ErrNotFound for an
+// unknown number, gitops.ErrUnavailable for a transient failure), or
+// ctx's error.
+func (r *Runner) CheckMerge(ctx context.Context, cfg Config, prev Output) (Output, error) {
 	if err := cfg.Validate(); err != nil {
 		return Output{}, err
 	}
-	if !cfg.Review || number <= 0 {
-		return Output{}, fmt.Errorf("%w: CheckMerge needs review and a pull request number", ErrInvalidConfig)
+	if !cfg.Review || prev.PR == nil || prev.PR.ID <= 0 {
+		return Output{}, fmt.Errorf("%w: CheckMerge needs review and a pull request", ErrInvalidConfig)
 	}
 	creds, err := r.credentials(ctx, cfg.GitOpsRepoURL)
 	if err != nil {
@@ -181,24 +187,26 @@ func (r *Runner) CheckMerge(ctx context.Context, cfg Config, number int) (Output
 	if err != nil {
 		return Output{}, fmt.Errorf("renderbranch: forge: %w", err)
 	}
-	return r.mergeState(ctx, prs, number, Output{})
+	pr := *prev.PR
+	prev.PR = &pr
+	return r.mergeState(ctx, prs, prev)
 }
 
-// mergeState completes out with pull request number's state.
-func (r *Runner) mergeState(ctx context.Context, prs gitops.PullRequests, number int, out Output) (Output, error) {
-	pr, mergeCommit, merged, err := checkMerge(ctx, prs, number)
+// mergeState completes out with the state of its pull request (one
+// gitops.CheckMerge).
+func (r *Runner) mergeState(ctx context.Context, prs gitops.PullRequests, out Output) (Output, error) {
+	number := out.PR.ID
+	mergeCommit, merged, err := gitops.CheckMerge(ctx, prs, &gitops.PullRequest{Number: number, URL: out.PR.URL})
 	if errors.Is(err, gitops.ErrClosed) {
 		return Output{}, &closedError{number: number, err: err}
 	}
 	if err != nil {
 		return Output{}, fmt.Errorf("renderbranch: pull request #%d: %w", number, err)
 	}
-	out.Branch = cmp.Or(out.Branch, pr.Head)
-	out.TargetBranch = cmp.Or(out.TargetBranch, pr.Base)
-	out.PR = &PullRequest{ID: pr.Number, URL: pr.URL, Open: !merged, Merged: merged}
+	out.PR.Open, out.PR.Merged = !merged, merged
 	if merged {
 		out.Commit = mergeCommit
-		r.o.logger.Info("pull request merged", "number", pr.Number, "mergeCommit", mergeCommit)
+		r.o.logger.Info("pull request merged", "number", number, "mergeCommit", mergeCommit)
 	}
 	return out, nil
 }
@@ -218,25 +226,6 @@ func (r *Runner) credentials(ctx context.Context, repoURL string) (Credentials, 
 		return Credentials{}, fmt.Errorf("renderbranch: credentials for %s: %w", repoURL, err)
 	}
 	return c, nil
-}
-
-func (r *Runner) sparseOptions(c Credentials) []sparse.Option {
-	opts := []sparse.Option{sparse.WithHTTPClient(r.o.client), sparse.WithLogger(r.o.logger)}
-	if c.Username != "" || c.Password != "" {
-		opts = append(opts, sparse.WithBasicAuth(c.Username, c.Password))
-	}
-	return opts
-}
-
-func (r *Runner) gitopsOptions(c Credentials) []gitops.Option {
-	opts := []gitops.Option{
-		gitops.WithHTTPClient(r.o.client), gitops.WithLogger(r.o.logger),
-		gitops.WithAuthor(r.o.authorName, r.o.authorEmail),
-	}
-	if c.Username != "" || c.Password != "" {
-		opts = append(opts, gitops.WithBasicAuth(c.Username, c.Password))
-	}
-	return opts
 }
 
 // summary lists the rendered objects for the pull request body.

@@ -40,7 +40,8 @@ const MiB = 1 << 20
 //
 // Run must be called from the test function itself (or one of its
 // subtests, named by t), not from a goroutine, and at most once per test.
-// On systems without /proc it fails: the bound cannot be checked.
+// On systems without /proc it fails: the bound cannot be checked. Under
+// the race detector maxRSS is multiplied by 4, for its shadow memory.
 func Run(t *testing.T, maxRSS int64, timeout time.Duration, victim func(t *testing.T)) int64 {
 	t.Helper()
 	if os.Getenv(childEnv) == t.Name() {
@@ -77,6 +78,7 @@ func Run(t *testing.T, maxRSS int64, timeout time.Duration, victim func(t *testi
 	if peak < 0 {
 		t.Fatalf("rsstest: child reported no peak RSS (did the test run?):\n%s", tail(out))
 	}
+	maxRSS *= raceFactor
 	t.Logf("rsstest: peak RSS %.1f MiB (bound %.0f MiB)", float64(peak)/MiB, float64(maxRSS)/MiB)
 	if peak > maxRSS {
 		t.Errorf("rsstest: peak RSS %.1f MiB exceeds %.0f MiB", float64(peak)/MiB, float64(maxRSS)/MiB)

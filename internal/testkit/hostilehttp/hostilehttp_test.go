@@ -1,0 +1,104 @@
+package hostilehttp_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/testkit/hostilehttp"
+)
+
+func get(t *testing.T, url string, auth func(*http.Request)) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if auth != nil {
+		auth(req)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req) // no redirects followed
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
+
+func TestEchoRecordsAndLeaks(t *testing.T) {
+	t.Parallel()
+	s := hostilehttp.New(t, hostilehttp.Echo(http.StatusUnauthorized))
+	resp, body := get(t, s.URL+"/x?q=1", func(r *http.Request) { r.SetBasicAuth("robot", "pa55-word") })
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, string(body), "Basic cm9ib3Q6cGE1NS13b3Jk", "the credential is echoed in the body")
+	assert.Contains(t, resp.Header.Get("X-Echo-Authorization"), "Basic ")
+	require.Len(t, s.Leaks("pa55-word"), 1, "basic credentials are decoded")
+	assert.Empty(t, s.Leaks("other"))
+	assert.Equal(t, 1, s.Count())
+	assert.Equal(t, "q=1", s.Requests()[0].RawQuery)
+	assert.Contains(t, s.AltURL(), "http://localhost:")
+}
+
+func TestRedirectKeepsPathAndQuery(t *testing.T) {
+	t.Parallel()
+	s := hostilehttp.New(t, hostilehttp.Redirect("http://elsewhere.invalid:1", http.StatusTemporaryRedirect))
+	resp, _ := get(t, s.URL+"/a/b?c=d", nil)
+	assert.Equal(t, http.StatusTemporaryRedirect, resp.StatusCode)
+	assert.Equal(t, "http://elsewhere.invalid:1/a/b?c=d", resp.Header.Get("Location"))
+}
+
+func TestHugeBodiesHaveTheirSize(t *testing.T) {
+	t.Parallel()
+	for _, announce := range []bool{true, false} {
+		s := hostilehttp.New(t, hostilehttp.HugeJSON(1<<20, announce))
+		_, body := get(t, s.URL, nil)
+		assert.Len(t, body, 1<<20)
+		var v []map[string]any
+		require.NoError(t, json.Unmarshal(body, &v))
+
+		s = hostilehttp.New(t, hostilehttp.HugeTags(1<<20, announce))
+		_, body = get(t, s.URL+"/v2/app/tags/list", nil)
+		assert.InDelta(t, 1<<20, len(body), 16)
+		var tags struct{ Tags []string }
+		require.NoError(t, json.Unmarshal(body, &tags))
+		assert.Greater(t, len(tags.Tags), 80_000)
+	}
+}
+
+func TestPagingForever(t *testing.T) {
+	t.Parallel()
+	s := hostilehttp.New(t, hostilehttp.TagsForever(3))
+	url := s.URL + "/v2/app/tags/list?n=3"
+	for page := range 5 {
+		resp, body := get(t, url, nil)
+		var tags struct{ Tags []string }
+		require.NoError(t, json.Unmarshal(body, &tags))
+		assert.Len(t, tags.Tags, 3, "page %d", page)
+		link := resp.Header.Get("Link")
+		require.NotEmpty(t, link)
+		url = s.URL + strings.TrimPrefix(link[:strings.Index(link, ">")], "<")
+	}
+
+	p := hostilehttp.New(t, hostilehttp.PullsForever())
+	resp, body := get(t, p.URL+"/api/v1/repos/o/r/pulls?page=7", nil)
+	assert.Contains(t, resp.Header.Get("Link"), "page=8")
+	assert.Contains(t, string(body), `"other-7"`)
+}
+
+func TestRegistryRealm(t *testing.T) {
+	t.Parallel()
+	s := hostilehttp.New(t, nil)
+	s.SetHandler(hostilehttp.RegistryRealm(s.AltURL() + "/token"))
+	resp, _ := get(t, s.URL+"/v2/", nil)
+	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	assert.Contains(t, resp.Header.Get("WWW-Authenticate"), `realm="http://localhost:`)
+	_, body := get(t, s.URL+"/token", nil)
+	assert.Contains(t, string(body), hostilehttp.RegistryToken)
+	_, body = get(t, s.URL+"/v2/app/tags/list", func(r *http.Request) {
+		r.Header.Set("Authorization", "Bearer "+hostilehttp.RegistryToken)
+	})
+	assert.Contains(t, string(body), `"a"`)
+}
