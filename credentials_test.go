@@ -87,7 +87,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		{s.MonorepoURL, []sparse.Option{sparse.WithBearerToken(secret)}},
 		{withUser(s.Git.RepoURL("missing.git")), nil},
 	} {
-		opts := append([]sparse.Option{sparse.WithLogger(logger), sparse.WithRetries(2)}, tc.opts...)
+		opts := append([]sparse.Option{sparse.WithLogger(logger), sparse.WithRetries(2, time.Millisecond, 10*time.Millisecond)}, tc.opts...)
 		_, err := sparse.Fetch(ctx, sparse.Request{URL: tc.url, Commit: commit, Paths: []string{"k8s/kustomize"}}, opts...)
 		check("sparse fetch", err)
 		_, err = sparse.Fetch(ctx, sparse.Request{URL: tc.url, Commit: commit, Paths: []string{"no/such/dir"}}, opts...)

@@ -30,7 +30,7 @@ func demoWarehouse(t *testing.T, w *demo.World, s *demo.Served, opts ...Option) 
 	require.NoError(t, err)
 	img, err := NewImageSource(s.ImageRepo, WithPageSize(25))
 	require.NoError(t, err)
-	wh, err := NewWarehouse(w.App, git, []*ImageSource{img}, opts...)
+	wh, err := NewWarehouse(w.App, git, []ImageLister{img}, opts...)
 	require.NoError(t, err)
 	return wh
 }

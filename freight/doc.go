@@ -44,7 +44,7 @@
 //	git, err := freight.NewGitSource("https://github.com/org/monorepo.git", "main",
 //		freight.WithLimit(200), freight.WithGitHubTokenFromEnv())
 //	app, err := freight.NewImageSource("ghcr.io/org/app", freight.WithGitHubTokenFromEnv())
-//	wh, err := freight.NewWarehouse("app", git, []*freight.ImageSource{app})
+//	wh, err := freight.NewWarehouse("app", git, []freight.ImageLister{app})
 //	d, err := wh.Discover(ctx)
 //	for _, f := range d.Freight { ... } // newest commit first
 //
@@ -62,12 +62,17 @@
 // that shares the origin, is a known public one or is trusted with
 // [WithTrustedAuthOrigins]; a redirect or a WWW-Authenticate realm
 // elsewhere (another port, or "localhost" for 127.0.0.1) gets requests
-// without them, and no request but a read goes there. Registry
-// pagination links are followed only to the same scheme and host; pages,
-// tags and every answer are bounded ([WithMaxPages], [WithMaxTags],
-// [WithMaxResponseSize]) before memory is spent, and redirects are bounded
-// and never leave https. Git objects land in a temporary directory that is
-// removed before [GitSource.History] returns. [LegacyGitflowGate] reads
+// without them, and no request but a read goes there. On the git side they
+// reach only the repository's origin, asked per request when they come from
+// [WithCredentials]. Registry pagination links are followed only to the
+// same scheme and host; pages, tags and every answer are bounded
+// ([WithMaxPages], [WithMaxTags], [WithMaxResponseSize]) before memory is
+// spent, and redirects are bounded and never leave https. Git objects land
+// in a temporary directory that is removed before [GitSource.History]
+// returns; what a git server sends is bounded while it streams
+// ([WithMaxTransfer], [WithMaxObjects], [WithMaxObjectSize],
+// [WithMaxInflated]: a forged object count or a zlib or delta bomb is one
+// [*LimitError], never the process's memory). [LegacyGitflowGate] reads
 // only one bounded file per commit from the fs.FS it is given, at a path
 // built from validated single path elements.
 //

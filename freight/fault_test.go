@@ -89,7 +89,7 @@ func TestFaultInjection(t *testing.T) {
 	require.NoError(t, err)
 	img, err := NewImageSource(reg.Repo("app"), append(opts, WithBasicAuth("robot", secret), WithPageSize(4))...)
 	require.NoError(t, err)
-	wh, err := NewWarehouse("codeai", git, []*ImageSource{img}, WithLogger(logs.Logger()))
+	wh, err := NewWarehouse("codeai", git, []ImageLister{img}, WithLogger(logs.Logger()))
 	require.NoError(t, err)
 
 	var mu sync.Mutex

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/railyard-gitops/railyard/internal/httpx"
 )
 
@@ -72,6 +73,27 @@ func FuzzKargoID(f *testing.F) {
 		}
 		if normalizeGitURL(repoURL) != normalizeGitURL(repoURL) {
 			t.Fatal("normalization not deterministic")
+		}
+	})
+}
+
+// Any bytes as a commit or a tree from a git server: parsed or refused
+// with ErrUnsafeContent, never a panic; what is kept of a commit is
+// bounded.
+func FuzzGitObjects(f *testing.F) {
+	f.Add([]byte("tree 0123456789abcdef0123456789abcdef01234567\nparent 0123456789abcdef0123456789abcdef01234567\nauthor A <a@b> 1700000000 +0000\ncommitter A <a@b> 1700000000 +0000\n\nsubject\nbody\n"))
+	f.Add([]byte("100644 a.yaml\x000123456789abcdef0123\x00x"))
+	f.Add([]byte("40000 k8s\x00aaaaaaaaaaaaaaaaaaaa"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := parseCommit(plumbing.ZeroHash, data)
+		if err != nil && !errors.Is(err, ErrUnsafeContent) {
+			t.Fatalf("untyped error %v", err)
+		}
+		if err == nil && (len(c.subject) > maxSubject || len(c.author) > maxAuthor) {
+			t.Fatalf("kept %d/%d bytes", len(c.subject), len(c.author))
+		}
+		if _, _, err := findEntry(data, "k8s"); err != nil && !errors.Is(err, ErrUnsafeContent) {
+			t.Fatalf("untyped error %v", err)
 		}
 	})
 }

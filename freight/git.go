@@ -1,27 +1,24 @@
 package freight
 
 import (
+	"bytes"
 	"container/heap"
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
+	"time"
+	"unicode/utf8"
 
-	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
-	"github.com/go-git/go-git/v5/plumbing/storer"
-	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	"github.com/go-git/go-git/v5/storage/filesystem"
-	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/railyard-gitops/railyard/internal/gitwire"
+	"github.com/railyard-gitops/railyard/internal/httpx"
+	"github.com/railyard-gitops/railyard/internal/redact"
+	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
 // Strategies a [GitSource] reports in [FetchStats.Strategy], from the least
@@ -63,26 +60,28 @@ type History struct {
 // smart HTTP(S), fetching as little as the server allows: commits only (no
 // trees or blobs) where it supports filters, else commits and trees (when it
 // refuses tree filters), else a shallow and then a full fetch; see the
-// Strategy constants. Filtered fetches are held in memory (commits and
-// trees only); the others go to a temporary directory that is removed
-// before History returns.
+// Strategy constants. What the server sends is bounded while it streams
+// ([WithMaxTransfer], [WithMaxObjects], [WithMaxObjectSize],
+// [WithMaxInflated]) and stored on disk, in a temporary directory removed
+// before History returns, so memory does not grow with what is fetched.
 //
 // A GitSource is safe for concurrent use.
 type GitSource struct {
-	url    string // credential-free, as given otherwise; Commit.RepoURL
-	branch string
-	auth   transport.AuthMethod
-	client transport.Transport
-	o      *options
+	url     string // credential-free, as given otherwise; Commit.RepoURL
+	branch  string
+	creds   httpx.CredentialsFunc
+	secrets []string
+	o       *options
 }
 
 // NewGitSource returns a source for branch of the repository at repoURL
 // (http or https). User info in repoURL is used as basic auth and removed
 // from the URL everywhere else. Options: [WithLimit], [WithIncludePaths],
-// [WithObjectFormat], credentials, [WithTransport], [WithRetries],
-// [WithLogger]. It returns an error wrapping [ErrInvalid] for an
-// unsupported URL, an invalid branch name or a rejected option; it does no
-// I/O.
+// [WithObjectFormat], credentials ([WithBasicAuth], [WithBearerToken],
+// [WithCredentials], [WithGitHubToken]: sent only to the repository's
+// origin), [WithHTTPClient], [WithRetries], the limits, [WithLogger]. It
+// returns an error wrapping [ErrInvalid] for an unsupported URL, an invalid
+// branch name or a rejected option; it does no I/O.
 func NewGitSource(repoURL, branch string, opts ...Option) (*GitSource, error) {
 	o, err := newOptions(opts)
 	if err != nil {
@@ -92,30 +91,40 @@ func NewGitSource(repoURL, branch string, opts ...Option) (*GitSource, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
 		return nil, invalid("git URL must be http(s)://host/path")
 	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, invalid("git URL %s must not have a query or fragment", redactURL(u))
+	}
 	if err := plumbing.NewBranchReferenceName(branch).Validate(); err != nil || strings.HasPrefix(branch, "refs/") {
 		return nil, invalid("branch name %q", branch)
 	}
-	var auth transport.AuthMethod
+	g := &GitSource{branch: branch, o: o}
+	static := func(c httpx.Credentials) {
+		g.creds = httpx.Static(c)
+		g.secrets = append(g.secrets, c.Password, c.Token)
+	}
 	switch {
+	case o.credentials != nil:
+		fn := o.credentials
+		g.creds = func(ctx context.Context, host string) (httpx.Credentials, error) {
+			c, err := fn(ctx, host)
+			return httpx.Credentials(c), err
+		}
 	case o.username != "":
-		auth = &githttp.BasicAuth{Username: o.username, Password: o.password}
+		static(httpx.Credentials{Username: o.username, Password: o.password})
 	case o.bearer != "":
-		auth = &githttp.TokenAuth{Token: o.bearer}
+		static(httpx.Credentials{Token: o.bearer})
 	case u.User != nil:
 		pw, _ := u.User.Password()
-		auth = &githttp.BasicAuth{Username: u.User.Username(), Password: pw}
+		static(httpx.Credentials{Username: u.User.Username(), Password: pw})
+		if pw == "" {
+			g.secrets = append(g.secrets, u.User.Username()) // a token as the user name
+		}
 	case o.githubToken != "" && strings.EqualFold(u.Hostname(), "github.com"):
-		auth = &githttp.BasicAuth{Username: "x-access-token", Password: o.githubToken}
+		static(httpx.Credentials{Username: "x-access-token", Password: o.githubToken})
 	}
 	u.User = nil
-	clean := u.String()
-	if _, err := transport.NewEndpoint(clean); err != nil {
-		return nil, invalid("git URL %s", redactURL(u))
-	}
-	return &GitSource{
-		url: clean, branch: branch, auth: auth,
-		client: githttp.NewClient(o.client()), o: o,
-	}, nil
+	g.url = u.String()
+	return g, nil
 }
 
 // URL returns the repository URL without credentials.
@@ -128,24 +137,40 @@ func (g *GitSource) Branch() string { return g.branch }
 // first by committer time like git log, keeping those that touch an include
 // path if [WithIncludePaths] was given.
 //
-// Errors wrap [ErrBranchNotFound], [ErrNotFound] (no such repository),
-// [ErrUnauthorized], [ErrRejected] (retrying cannot help),
-// [ErrUnavailable] (transient failures outlasted the retries; a later call
-// may succeed) or the context's error, inside a [*RemoteError].
+// Errors, inside a [*RemoteError], wrap [ErrBranchNotFound] (also for an
+// empty repository), [ErrNotFound] (no such repository), [ErrUnauthorized],
+// [ErrRejected] (the server refused the request), a [*LimitError]
+// ([ErrLimitExceeded]), [ErrUnsafeContent] (objects of the wrong type, an
+// unreadable history), all of which a retry cannot help; [ErrUnavailable]
+// (transient failures or malformed answers outlasted the retries; a later
+// call may succeed); or the context's error.
 func (g *GitSource) History(ctx context.Context) (*History, error) {
-	ctx, stats := withCallStats(ctx)
-	var h *History
-	err := g.o.retry(ctx, func() error {
-		var err error
-		h, err = g.fetch(ctx)
-		return err
+	secrets := &redact.Set{}
+	secrets.Add(g.secrets...)
+	wire, err := gitwire.New(gitwire.Config{
+		URL: g.url, HTTPClient: g.o.httpClient, Credentials: g.creds,
+		Secrets: secrets,
+		Retry:   retry.Policy{Retries: g.o.retries, MinWait: g.o.minBackoff, MaxWait: g.o.maxBackoff},
+		Limits: gitwire.Limits{
+			MaxTransfer: g.o.maxTransfer, MaxObjects: g.o.maxObjects, MaxObjectSize: g.o.maxObjectSize,
+			MaxInflated: g.o.maxInflated, MaxDeltaDepth: gitwire.DefaultMaxDeltaDepth,
+		},
+		Logger: g.o.logger, Prefix: "freight",
 	})
 	if err != nil {
-		return nil, &RemoteError{Op: "fetch history of " + g.branch, URL: g.url, Err: err}
+		return nil, &RemoteError{Op: "fetch history of " + g.branch, URL: g.url, Err: gitErr(err)}
 	}
-	h.Stats.BytesReceived = stats.bytesReceived.Load()
-	h.Stats.RoundTrips = int(stats.requests.Load())
-	g.o.logger.DebugContext(ctx, "freight: fetched history",
+	h, err := g.fetch(ctx, wire)
+	if err != nil {
+		if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+			err = ctx.Err()
+		}
+		return nil, &RemoteError{Op: "fetch history of " + g.branch, URL: g.url, Err: gitErr(err)}
+	}
+	st := wire.Stats()
+	h.Stats.BytesReceived = st.BytesReceived
+	h.Stats.RoundTrips = st.RoundTrips
+	redact.Logger(g.o.logger, secrets).DebugContext(ctx, "freight: fetched history",
 		"url", g.url, "branch", g.branch, "commits", len(h.Commits),
 		"strategy", h.Stats.Strategy, "bytes", h.Stats.BytesReceived)
 	return h, nil
@@ -161,81 +186,65 @@ func (g *GitSource) treeDepth() int {
 	return d
 }
 
-func (g *GitSource) fetch(ctx context.Context) (*History, error) {
-	// A fresh endpoint per fetch: go-git rewrites it when the server
-	// redirects, so it cannot be shared between concurrent fetches.
-	ep, err := transport.NewEndpoint(g.url)
+func (g *GitSource) fetch(ctx context.Context, wire *gitwire.Remote) (*History, error) {
+	ref := plumbing.NewBranchReferenceName(g.branch).String()
+	adv, err := wire.Advertise(ctx, gitwire.UploadPack, gitwire.AdvertiseRequest{Refs: []string{ref}})
 	if err != nil {
 		return nil, err
 	}
-	session, err := g.client.NewUploadPackSession(ep, g.auth)
-	if err != nil {
-		return nil, gitErr(err)
-	}
-	defer session.Close()
-	adv, err := session.AdvertisedReferencesContext(ctx)
-	if err != nil {
-		return nil, gitErr(err)
-	}
-	refs, err := adv.AllReferences()
-	if err != nil {
-		return nil, gitErr(err)
-	}
-	ref, ok := refs[plumbing.NewBranchReferenceName(g.branch)]
-	if !ok || ref.Type() != plumbing.HashReference {
+	tip, ok := adv.Refs[ref]
+	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrBranchNotFound, g.branch)
 	}
-	tip := ref.Hash()
 
 	// The plans, least data first: the server may advertise "filter" and
 	// still refuse a filter kind (uploadpackfilter.<kind>.allow).
 	var plans []fetchPlan
-	caps := adv.Capabilities
+	caps := adv.Caps
 	switch {
-	case caps.Supports(capability.Shallow) && caps.Supports(capability.Filter):
+	case caps.Supports("shallow") && caps.Supports("filter"):
 		d := g.treeDepth()
 		if d == 0 {
-			plans = append(plans, fetchPlan{StrategyCommitsOnly, packp.FilterTreeDepth(0)})
+			plans = append(plans, fetchPlan{StrategyCommitsOnly, "tree:0"})
 		} else {
-			plans = append(plans, fetchPlan{StrategyTreeDepth, packp.FilterTreeDepth(uint64(d))})
+			plans = append(plans, fetchPlan{StrategyTreeDepth, fmt.Sprintf("tree:%d", d)})
 		}
-		plans = append(plans, fetchPlan{StrategyNoBlobs, packp.FilterBlobNone()}, fetchPlan{StrategyShallow, ""})
-	case caps.Supports(capability.Shallow):
+		plans = append(plans, fetchPlan{StrategyNoBlobs, "blob:none"}, fetchPlan{StrategyShallow, ""})
+	case caps.Supports("shallow"):
 		plans = append(plans, fetchPlan{StrategyShallow, ""})
 	default:
 		plans = append(plans, fetchPlan{StrategyFull, ""})
 	}
-	var store storer.Storer
+	st, err := gitwire.NewTempStore("")
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
 	var plan fetchPlan
 	for i := range plans {
 		plan = plans[i]
-		var cleanup func()
-		store, cleanup, err = g.download(ctx, session, caps, tip, plan)
-		defer cleanup()
-		if err == nil || i == len(plans)-1 || !strings.Contains(err.Error(), "filter") {
+		err = g.download(ctx, wire, caps, tip, plan, st)
+		if err == nil || i == len(plans)-1 || gitwire.KindOf(err) != gitwire.KindFilterRefused {
 			break
 		}
 		g.o.logger.DebugContext(ctx, "freight: filter refused, falling back",
-			"url", g.url, "filter", string(plan.filter), "error", err)
+			"url", g.url, "filter", plan.filter, "error", err)
 	}
 	if err != nil {
 		return nil, err
 	}
 
-	w := walker{store: store, includePaths: g.o.includePaths,
-		commits: map[plumbing.Hash]*object.Commit{}, entries: map[treePath]plumbing.Hash{}}
+	w := walker{store: st, includePaths: g.o.includePaths, maxObject: g.o.maxObjectSize,
+		commits: map[plumbing.Hash]*commitInfo{}, entries: map[treePath]plumbing.Hash{}}
 	commits, err := w.newest(tip, g.o.limit)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]Commit, 0, len(commits))
 	for _, c := range commits {
-		subject, _, _ := strings.Cut(c.Message, "\n")
 		out = append(out, Commit{
-			RepoURL: g.url, ID: c.Hash.String(), Branch: g.branch,
-			Subject: strings.TrimSpace(subject),
-			Author:  fmt.Sprintf("%s <%s>", c.Author.Name, c.Author.Email),
-			Time:    c.Committer.When,
+			RepoURL: g.url, ID: c.id.String(), Branch: g.branch,
+			Subject: c.subject, Author: c.author, Time: c.time,
 		})
 	}
 	return &History{Commits: out, Tip: tip.String(), Stats: FetchStats{Strategy: plan.strategy}}, nil
@@ -244,131 +253,189 @@ func (g *GitSource) fetch(ctx context.Context) (*History, error) {
 // fetchPlan is one way to ask for the window: a strategy and its filter.
 type fetchPlan struct {
 	strategy string
-	filter   packp.Filter
+	filter   string
 }
 
 // download asks for the window from tip as plan says and stores the pack.
-// cleanup, never nil, removes what it stored on disk.
-func (g *GitSource) download(ctx context.Context, session transport.UploadPackSession,
-	caps *capability.List, tip plumbing.Hash, plan fetchPlan) (store storer.Storer, cleanup func(), err error) {
-	cleanup = func() {}
-	req := packp.NewUploadPackRequestFromCapabilities(caps)
-	// No side band: the pack comes raw, and there is no progress to show.
-	req.Capabilities.Delete(capability.Sideband64k)
-	req.Capabilities.Delete(capability.Sideband)
-	req.Wants = []plumbing.Hash{tip}
+func (g *GitSource) download(ctx context.Context, wire *gitwire.Remote, caps gitwire.Caps, tip plumbing.Hash, plan fetchPlan, st *gitwire.Store) error {
+	req := gitwire.FetchRequest{Wants: []plumbing.Hash{tip}, Filter: plan.filter}
 	if plan.strategy != StrategyFull {
-		depth := g.o.limit
+		req.Depth = g.o.limit
 		if len(g.o.includePaths) > 0 {
-			depth++ // the oldest commit is compared with its parent
+			req.Depth++ // the oldest commit is compared with its parent
 		}
-		_ = req.Capabilities.Set(capability.Shallow)
-		req.Depth = packp.DepthCommits(depth)
 	}
-	if plan.filter != "" {
-		_ = req.Capabilities.Set(capability.Filter)
-		req.Filter = plan.filter
-		// Commits and trees at most: small enough for memory.
-		store = memory.NewStorage()
-	} else {
-		// Trees and blobs of the window, possibly of the whole history.
-		dir, err := os.MkdirTemp("", "railyard-freight-")
-		if err != nil {
-			return nil, cleanup, fmt.Errorf("create temporary object store: %w", err)
-		}
-		cleanup = func() { os.RemoveAll(dir) }
-		store = filesystem.NewStorage(osfs.New(dir), cache.NewObjectLRUDefault())
-	}
-	resp, err := session.UploadPack(ctx, req)
-	if err != nil {
-		return nil, cleanup, gitErr(err)
-	}
-	err = packfile.UpdateObjectStorage(store, resp)
-	if cerr := resp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return nil, cleanup, gitErr(err)
-	}
-	return store, cleanup, nil
-}
-
-// gitErr maps go-git's transport errors onto the package's sentinels.
-func gitErr(err error) error {
-	var status *githttp.Err
-	switch {
-	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
-		return fmt.Errorf("%w: %w", ErrUnauthorized, err)
-	case errors.Is(err, transport.ErrRepositoryNotFound):
-		return fmt.Errorf("%w: %w", ErrNotFound, err)
-	case errors.Is(err, transport.ErrEmptyRemoteRepository):
-		// No branch at all, so not the watched one either.
-		return fmt.Errorf("%w: %w", ErrBranchNotFound, err)
-	case errors.Is(err, transport.ErrEmptyUploadPackRequest):
-		// We never send an empty request: the answer was cut before it began.
-		return fmt.Errorf("empty upload-pack response: %w", err)
-	case unexpectedStatus(err, &status):
-		return statusErr(status.StatusCode(), err)
-	case unexpectedUnavailable(err):
-		// The transport gave up on the upload-pack request; go-git hid its
-		// error from errors.Is.
-		return fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
+	_, err := wire.Fetch(ctx, caps, req, st)
 	return err
 }
 
-// unexpectedStatus finds go-git's HTTP status error, which it wraps in a
-// plumbing.UnexpectedError without Unwrap.
-func unexpectedStatus(err error, target **githttp.Err) bool {
-	var ue *plumbing.UnexpectedError
-	if errors.As(err, &ue) {
-		err = ue.Err
+// gitErr maps what the git client reported onto the package's sentinels;
+// errors already carrying one pass through.
+func gitErr(err error) error {
+	var e *gitwire.Error
+	if !errors.As(err, &e) {
+		return err
 	}
-	return errors.As(err, target)
+	for _, s := range []error{ErrInvalid, ErrNotFound, ErrUnauthorized, ErrUnsafeContent, ErrLimitExceeded, ErrUnavailable, ErrRejected} {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
+	var sentinel error
+	switch e.Kind {
+	case gitwire.KindInvalid:
+		sentinel = ErrInvalid
+	case gitwire.KindAuth:
+		sentinel = ErrUnauthorized
+	case gitwire.KindNotFound:
+		sentinel = ErrNotFound
+	case gitwire.KindRefused, gitwire.KindNotOurRef, gitwire.KindFilterRefused:
+		sentinel = ErrRejected
+	case gitwire.KindUnsafe:
+		sentinel = ErrUnsafeContent
+	case gitwire.KindLimit:
+		var le *gitwire.LimitError
+		if errors.As(err, &le) {
+			return &LimitError{Limit: le.Limit, Max: le.Max}
+		}
+		sentinel = ErrLimitExceeded
+	default: // unavailable, corrupt: transient or malformed answers
+		sentinel = ErrUnavailable
+	}
+	detail := e.Op
+	if e.Msg != "" {
+		detail += ": " + e.Msg
+	}
+	return fmt.Errorf("%w: %s", sentinel, detail)
 }
 
-// unexpectedUnavailable reports an error go-git wrapped in a
-// plumbing.UnexpectedError (which has no Unwrap) around [ErrUnavailable].
-func unexpectedUnavailable(err error) bool {
-	var ue *plumbing.UnexpectedError
-	return errors.As(err, &ue) && errors.Is(ue.Err, ErrUnavailable)
-}
-
-// walker walks a fetched history newest first. It memoizes decoded
-// commits and path lookups: each commit is also read as its child's parent,
-// and each tree as its child's parent tree.
+// walker walks a fetched history newest first. It keeps a small record of
+// each commit (a commit's message may be megabytes; only its subject is
+// kept, bounded) and memoizes path lookups: each commit is also read as its
+// child's parent, and each tree as its child's parent tree.
 type walker struct {
-	store        storer.EncodedObjectStorer
+	store        *gitwire.Store
 	includePaths []string
-	commits      map[plumbing.Hash]*object.Commit
+	maxObject    int64
+	commits      map[plumbing.Hash]*commitInfo
 	entries      map[treePath]plumbing.Hash
 }
+
+// commitInfo is what the walk keeps of a commit.
+type commitInfo struct {
+	id      plumbing.Hash
+	tree    plumbing.Hash
+	parents []plumbing.Hash
+	subject string
+	author  string
+	time    time.Time
+}
+
+// maxSubject and maxAuthor bound what is kept of a commit's text.
+const (
+	maxSubject = 4 << 10
+	maxAuthor  = 1 << 10
+)
 
 type treePath struct {
 	tree plumbing.Hash
 	path string
 }
 
-func (w *walker) commit(h plumbing.Hash) (*object.Commit, error) {
+// read returns object h, which must be of type t; a missing object is
+// plumbing.ErrObjectNotFound, one of another type ErrUnsafeContent.
+func (w *walker) read(h plumbing.Hash, t plumbing.ObjectType) ([]byte, error) {
+	typ, data, err := w.store.Read(h, w.maxObject)
+	switch {
+	case errors.Is(err, gitwire.ErrMissing):
+		return nil, plumbing.ErrObjectNotFound
+	case err != nil:
+		return nil, fmt.Errorf("%w: %s", ErrUnsafeContent, err)
+	case typ != t:
+		return nil, fmt.Errorf("%w: %s is a %s where a %s belongs", ErrUnsafeContent, h, typ, t)
+	}
+	return data, nil
+}
+
+func (w *walker) commit(h plumbing.Hash) (*commitInfo, error) {
 	if c, ok := w.commits[h]; ok {
 		return c, nil
 	}
-	obj, err := w.store.EncodedObject(plumbing.CommitObject, h)
+	data, err := w.read(h, plumbing.CommitObject)
 	if err != nil {
 		return nil, err
 	}
-	c, err := object.DecodeCommit(w.store, obj)
+	info, err := parseCommit(h, data)
 	if err != nil {
 		return nil, err
 	}
-	w.commits[h] = c
-	return c, nil
+	w.commits[h] = info
+	return info, nil
+}
+
+// parseCommit reads what the walk needs from a commit object, copying
+// only a bounded subject and author out of it.
+func parseCommit(h plumbing.Hash, data []byte) (*commitInfo, error) {
+	bad := fmt.Errorf("%w: commit %s does not parse", ErrUnsafeContent, h)
+	info := &commitInfo{id: h}
+	var haveTree, haveCommitter bool
+	for {
+		nl := bytes.IndexByte(data, '\n')
+		if nl < 0 {
+			return nil, bad
+		}
+		line := data[:nl]
+		data = data[nl+1:]
+		if len(line) == 0 {
+			break // the message follows
+		}
+		key, value, _ := bytes.Cut(line, []byte(" "))
+		switch string(key) {
+		case "tree", "parent":
+			id, err := hex.DecodeString(string(value))
+			if err != nil || len(id) != 20 {
+				return nil, bad
+			}
+			var ph plumbing.Hash
+			copy(ph[:], id)
+			if string(key) == "tree" {
+				info.tree, haveTree = ph, true
+			} else {
+				info.parents = append(info.parents, ph)
+			}
+		case "author":
+			var sig object.Signature
+			sig.Decode(value)
+			info.author = clip(fmt.Sprintf("%s <%s>", sig.Name, sig.Email), maxAuthor)
+		case "committer":
+			var sig object.Signature
+			sig.Decode(value)
+			info.time, haveCommitter = sig.When, true
+		}
+	}
+	if !haveTree || !haveCommitter {
+		return nil, bad
+	}
+	subject, _, _ := bytes.Cut(data, []byte("\n"))
+	info.subject = clip(strings.TrimSpace(string(subject[:min(len(subject), maxSubject+64)])), maxSubject)
+	return info, nil
+}
+
+// clip cuts s to at most n bytes, on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return strings.Clone(s[:n])
 }
 
 // newest returns up to limit commits reachable from tip, newest committer
 // time first, skipping parents beyond the shallow boundary, and keeping only
 // commits touching an include path when there are any.
-func (w *walker) newest(tip plumbing.Hash, limit int) ([]*object.Commit, error) {
+func (w *walker) newest(tip plumbing.Hash, limit int) ([]*commitInfo, error) {
 	first, err := w.commit(tip)
 	if err != nil {
 		return nil, fmt.Errorf("read tip commit %s: %w", tip, err)
@@ -376,10 +443,10 @@ func (w *walker) newest(tip plumbing.Hash, limit int) ([]*object.Commit, error) 
 	queue := &commitHeap{{c: first}}
 	arrivals := 1
 	seen := map[plumbing.Hash]bool{tip: true}
-	var out []*object.Commit
+	var out []*commitInfo
 	for visited := 0; queue.Len() > 0 && visited < limit; visited++ {
 		c := heap.Pop(queue).(queued).c
-		for _, p := range c.ParentHashes {
+		for _, p := range c.parents {
 			if seen[p] {
 				continue
 			}
@@ -407,23 +474,23 @@ func (w *walker) newest(tip plumbing.Hash, limit int) ([]*object.Commit, error) 
 
 // touches reports whether c changed an include path relative to its first
 // parent (true without include paths, and when the parent was not fetched).
-func (w *walker) touches(c *object.Commit) (bool, error) {
+func (w *walker) touches(c *commitInfo) (bool, error) {
 	if len(w.includePaths) == 0 {
 		return true, nil
 	}
 	var parentTree plumbing.Hash
-	if len(c.ParentHashes) > 0 {
-		p, err := w.commit(c.ParentHashes[0])
+	if len(c.parents) > 0 {
+		p, err := w.commit(c.parents[0])
 		if errors.Is(err, plumbing.ErrObjectNotFound) {
 			return true, nil
 		}
 		if err != nil {
 			return false, err
 		}
-		parentTree = p.TreeHash
+		parentTree = p.tree
 	}
 	for _, path := range w.includePaths {
-		now, err := w.entry(c.TreeHash, path)
+		now, err := w.entry(c.tree, path)
 		if err != nil {
 			return false, err
 		}
@@ -462,21 +529,51 @@ func (w *walker) lookup(tree plumbing.Hash, path string) (plumbing.Hash, error) 
 			// path does not exist in this tree.
 			return plumbing.ZeroHash, nil
 		}
-		obj, err := w.store.EncodedObject(plumbing.TreeObject, h)
+		data, err := w.read(h, plumbing.TreeObject)
 		if err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", h, err)
 		}
-		t, err := object.DecodeTree(w.store, obj)
+		e, found, err := findEntry(data, name)
 		if err != nil {
-			return plumbing.ZeroHash, fmt.Errorf("decode tree %s: %w", h, err)
+			return plumbing.ZeroHash, fmt.Errorf("tree %s: %w", h, err)
 		}
-		e, err := t.FindEntry(name)
-		if err != nil {
+		if !found {
 			return plumbing.ZeroHash, nil
 		}
-		h, isDir = e.Hash, e.Mode == filemode.Dir
+		h, isDir = e.hash, e.dir
 	}
 	return h, nil
+}
+
+type foundEntry struct {
+	hash plumbing.Hash
+	dir  bool
+}
+
+// findEntry scans a tree object's content for name without decoding the
+// rest of it.
+func findEntry(data []byte, name string) (foundEntry, bool, error) {
+	bad := fmt.Errorf("%w: tree does not parse", ErrUnsafeContent)
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		if sp <= 0 || sp > 7 {
+			return foundEntry{}, false, bad
+		}
+		mode := string(data[:sp])
+		data = data[sp+1:]
+		nul := bytes.IndexByte(data, 0)
+		if nul < 0 || len(data) < nul+21 {
+			return foundEntry{}, false, bad
+		}
+		if string(data[:nul]) == name {
+			var e foundEntry
+			copy(e.hash[:], data[nul+1:nul+21])
+			e.dir = mode == "40000" || mode == "040000"
+			return e, true, nil
+		}
+		data = data[nul+21:]
+	}
+	return foundEntry{}, false, nil
 }
 
 // commitHeap orders commits newest committer time first, then in the order
@@ -486,13 +583,13 @@ type commitHeap []queued
 
 // queued is a commit in the walk's queue and its arrival number.
 type queued struct {
-	c   *object.Commit
+	c   *commitInfo
 	seq int
 }
 
 func (h commitHeap) Len() int { return len(h) }
 func (h commitHeap) Less(i, j int) bool {
-	ti, tj := h[i].c.Committer.When, h[j].c.Committer.When
+	ti, tj := h[i].c.time, h[j].c.time
 	if !ti.Equal(tj) {
 		return ti.After(tj)
 	}

@@ -64,7 +64,7 @@ func TestHostileInputs(t *testing.T) {
 			_, err = NewGitSource("https://git.example/org/mono.git", "main", offline, WithIncludePaths(v))
 			assert.ErrorIs(t, err, ErrInvalid, "include path %q", v)
 		case "warehouse":
-			_, err = NewWarehouse(v, git, []*ImageSource{img})
+			_, err = NewWarehouse(v, git, []ImageLister{img})
 			assert.ErrorIs(t, err, ErrInvalid, "warehouse %q", v)
 		case "image":
 			_, err = NewImageSource(v, offline)

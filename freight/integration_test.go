@@ -49,7 +49,7 @@ func TestIntegrationDistributionRegistry(t *testing.T) {
 
 	git, err := NewGitSource(w.git.RepoURL("monorepo.git"), "main", WithLimit(5))
 	require.NoError(t, err)
-	wh, err := NewWarehouse("codeai", git, []*ImageSource{img}, WithRevisionCheck())
+	wh, err := NewWarehouse("codeai", git, []ImageLister{img}, WithRevisionCheck())
 	require.NoError(t, err)
 	d, err := wh.Discover(ctx)
 	require.NoError(t, err)

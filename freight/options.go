@@ -85,6 +85,13 @@ type options struct {
 	issued       []Freight
 	revision     bool
 
+	// The git side (GitSource): the limits on what a git server may send
+	// in one History.
+	maxTransfer   int64
+	maxObjects    int64
+	maxObjectSize int64
+	maxInflated   int64
+
 	// The registry side (ImageSource).
 	credentials CredentialsFunc
 	trustedAuth []string
@@ -101,6 +108,23 @@ const (
 	DefaultMaxResponseSize = 16 << 20
 )
 
+// Limits on what a git server may send in one [GitSource.History]. Under
+// them, a history whose answers total at most 1 MiB is read in under
+// 128 MiB of memory, whatever they hold.
+const (
+	// DefaultMaxTransfer bounds the bytes received from a git server in one
+	// History, retries included.
+	DefaultMaxTransfer = 1 << 30 // 1 GiB
+	// DefaultMaxObjects bounds the objects one pack may declare.
+	DefaultMaxObjects = 1_000_000
+	// DefaultMaxObjectSize bounds any one object received, a delta's
+	// result included; memory while a pack is read grows with it.
+	DefaultMaxObjectSize = 16 << 20 // 16 MiB
+	// DefaultMaxInflated bounds the bytes inflated in one History: the CPU
+	// and disk a server can make it spend.
+	DefaultMaxInflated = 2 << 30 // 2 GiB
+)
+
 // newOptions returns the options of NewGitSource.
 func newOptions(opts []Option) (*options, error) { return newOptionsFor(forGit, opts) }
 
@@ -108,19 +132,23 @@ func newOptions(opts []Option) (*options, error) { return newOptionsFor(forGit, 
 // and cross-checks the result.
 func newOptionsFor(t target, opts []Option) (*options, error) {
 	o := &options{
-		target:      t,
-		logger:      slog.New(slog.DiscardHandler),
-		transport:   http.DefaultTransport,
-		retries:     3,
-		minBackoff:  250 * time.Millisecond,
-		maxBackoff:  10 * time.Second,
-		pageSize:    1000,
-		limit:       100,
-		format:      SHA1,
-		concurrency: 8,
-		maxPages:    DefaultMaxPages,
-		maxTags:     DefaultMaxTags,
-		maxResponse: DefaultMaxResponseSize,
+		target:        t,
+		logger:        slog.New(slog.DiscardHandler),
+		transport:     http.DefaultTransport,
+		retries:       3,
+		minBackoff:    250 * time.Millisecond,
+		maxBackoff:    10 * time.Second,
+		pageSize:      1000,
+		limit:         100,
+		format:        SHA1,
+		concurrency:   8,
+		maxTransfer:   DefaultMaxTransfer,
+		maxObjects:    DefaultMaxObjects,
+		maxObjectSize: DefaultMaxObjectSize,
+		maxInflated:   DefaultMaxInflated,
+		maxPages:      DefaultMaxPages,
+		maxTags:       DefaultMaxTags,
+		maxResponse:   DefaultMaxResponseSize,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -427,6 +455,60 @@ func WithMaxResponseSize(bytes int64) Option {
 			return invalid("max response size %d", bytes)
 		}
 		o.maxResponse = bytes
+		return nil
+	}}
+}
+
+// WithMaxTransfer limits the bytes a git server may send in one History,
+// retries included; the fallbacks for servers without filters fetch trees
+// and blobs and come near it. Affects GitSource. The default is
+// [DefaultMaxTransfer] (1 GiB).
+func WithMaxTransfer(n int64) Option {
+	return option{"WithMaxTransfer", forGit, func(o *options) error {
+		if n <= 0 {
+			return invalid("max transfer %d", n)
+		}
+		o.maxTransfer = n
+		return nil
+	}}
+}
+
+// WithMaxObjects limits the objects one pack from a git server may declare
+// (and so hold); a pack declaring more is refused before it is read.
+// Affects GitSource. The default is [DefaultMaxObjects] (1,000,000).
+func WithMaxObjects(n int) Option {
+	return option{"WithMaxObjects", forGit, func(o *options) error {
+		if n <= 0 {
+			return invalid("max objects %d", n)
+		}
+		o.maxObjects = int64(n)
+		return nil
+	}}
+}
+
+// WithMaxObjectSize limits the inflated size of any one object a git server
+// sends, a delta's result included, checked before it is inflated; memory
+// while a pack is read grows with it. Affects GitSource. The default is
+// [DefaultMaxObjectSize] (16 MiB).
+func WithMaxObjectSize(n int64) Option {
+	return option{"WithMaxObjectSize", forGit, func(o *options) error {
+		if n <= 0 {
+			return invalid("max object size %d", n)
+		}
+		o.maxObjectSize = n
+		return nil
+	}}
+}
+
+// WithMaxInflated limits the bytes inflated from a git server's packs in
+// one History: a few KiB of compressed data may inflate to gigabytes.
+// Affects GitSource. The default is [DefaultMaxInflated] (2 GiB).
+func WithMaxInflated(n int64) Option {
+	return option{"WithMaxInflated", forGit, func(o *options) error {
+		if n <= 0 {
+			return invalid("max inflated %d", n)
+		}
+		o.maxInflated = n
 		return nil
 	}}
 }

@@ -6,145 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync/atomic"
-	"time"
 
 	"github.com/railyard-gitops/railyard/internal/httpx"
 	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
-// callStats counts the network traffic of one operation. It travels in the
-// request context, so concurrent operations over one transport count apart.
-type callStats struct {
-	requests      atomic.Int64
-	bytesReceived atomic.Int64
-}
-
-type callStatsKey struct{}
-
-// withCallStats returns ctx carrying a fresh counter, and the counter.
-func withCallStats(ctx context.Context) (context.Context, *callStats) {
-	s := &callStats{}
-	return context.WithValue(ctx, callStatsKey{}, s), s
-}
-
-func callStatsFrom(ctx context.Context) *callStats {
-	s, _ := ctx.Value(callStatsKey{}).(*callStats)
-	return s
-}
-
 // policy is the retry policy of WithRetries.
 func (o *options) policy() retry.Policy {
 	return retry.Policy{Retries: o.retries, MinWait: o.minBackoff, MaxWait: o.maxBackoff}
-}
-
-// retryTransport is the git source's transport (see options.client): it
-// retries idempotent requests on transient failures with internal/retry,
-// counts requests and response bytes into the context's callStats and logs
-// each round trip at debug level with a redacted URL. The registry side
-// uses internal/httpx instead (see ImageSource), which also scopes
-// credentials to their origin; go-git sets its own Authorization header,
-// so the git side keeps this transport until it moves to internal/gitwire.
-//
-// It retries what it can see: connection errors before a response and
-// retryable statuses. Failures while reading a body surface to the caller,
-// whose operation-level retry (options.retry) starts the read over.
-type retryTransport struct {
-	base http.RoundTripper
-	o    *options
-}
-
-// idempotent reports whether req may be sent twice: reads, and git's
-// upload-pack POST, which only reads.
-func idempotent(req *http.Request) bool {
-	switch req.Method {
-	case http.MethodGet, http.MethodHead:
-		return true
-	case http.MethodPost:
-		return strings.HasSuffix(req.URL.Path, "/git-upload-pack") && (req.Body == nil || req.GetBody != nil)
-	}
-	return false
-}
-
-func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	stats := callStatsFrom(ctx)
-	canRetry := idempotent(req)
-	var resp *http.Response
-	attempts := 0
-	err := retry.Do(ctx, t.o.policy(), func(attempt int) (retry.Outcome, error) {
-		attempts = attempt + 1
-		r := req
-		if attempt > 0 && req.GetBody != nil {
-			body, err := req.GetBody()
-			if err != nil {
-				return retry.Outcome{}, err
-			}
-			r = req.Clone(ctx)
-			r.Body = body
-		}
-		start := time.Now()
-		var err error
-		resp, err = t.base.RoundTrip(r)
-		if stats != nil {
-			stats.requests.Add(1)
-		}
-		status := 0
-		if resp != nil {
-			status = resp.StatusCode
-		}
-		t.o.logger.LogAttrs(ctx, slog.LevelDebug, "freight: round trip",
-			slog.String("method", req.Method), slog.String("url", redactURL(req.URL)),
-			slog.Int("status", status), slog.Duration("elapsed", time.Since(start)),
-			slog.Int("attempt", attempt+1), slog.Any("error", err))
-		switch {
-		case err != nil:
-			return retry.Outcome{Retry: canRetry && httpx.TransientNetErr(err)}, err
-		case canRetry && retry.TransientStatus(resp.StatusCode) && attempt < t.o.retries:
-			out := retry.Outcome{Retry: true, After: retry.After(resp.Header.Get("Retry-After"), time.Now())}
-			if out.After <= t.o.maxBackoff {
-				// Another try follows: this answer is spent.
-				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-				resp.Body.Close()
-				return out, errSpent
-			}
-		}
-		return retry.Outcome{}, nil
-	}, nil)
-	switch {
-	case errors.Is(err, errSpent):
-		// Only the context ends the loop while a spent answer waits.
-		return nil, ctx.Err()
-	case err != nil:
-		if attempts > 1 && canRetry && httpx.TransientNetErr(err) {
-			// Retried here already: the operation-level retry must not
-			// start another round of attempts (see permanent).
-			err = fmt.Errorf("%w: %w", ErrUnavailable, err)
-		}
-		return nil, err
-	}
-	if stats != nil && resp.Body != nil {
-		resp.Body = &countingBody{ReadCloser: resp.Body, n: &stats.bytesReceived}
-	}
-	return resp, nil
-}
-
-var errSpent = errors.New("transient status")
-
-// countingBody adds the bytes read from a response body to n.
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (c *countingBody) Read(p []byte) (int, error) {
-	k, err := c.ReadCloser.Read(p)
-	c.n.Add(int64(k))
-	return k, err
 }
 
 // statusErr classifies an HTTP error status. Retryable statuses reach it
@@ -189,17 +61,6 @@ func (o *options) retry(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("%w: %w", ctx.Err(), err)
 	}
 	return err
-}
-
-// client returns an HTTP client over the retrying, counting transport, for
-// the git source.
-func (o *options) client() *http.Client {
-	c := http.Client{}
-	if o.httpClient != nil {
-		c = *o.httpClient
-	}
-	c.Transport = &retryTransport{base: o.transport, o: o}
-	return &c
 }
 
 // redactURL renders u without user info and with query values elided, fit

@@ -4,9 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -17,15 +15,8 @@ import (
 	"github.com/railyard-gitops/railyard/internal/testkit/registrytest"
 )
 
-func TestClassifiers(t *testing.T) {
+func TestPermanent(t *testing.T) {
 	t.Parallel()
-	post := httptest.NewRequest(http.MethodPost, "http://h/repo.git/git-upload-pack", strings.NewReader("x"))
-	post.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("x")), nil }
-	assert.True(t, idempotent(post))
-	push := httptest.NewRequest(http.MethodPost, "http://h/repo.git/git-receive-pack", nil)
-	assert.False(t, idempotent(push))
-	assert.True(t, idempotent(httptest.NewRequest(http.MethodHead, "http://h/v2/", nil)))
-	assert.False(t, idempotent(httptest.NewRequest(http.MethodPut, "http://h/v2/x/manifests/t", nil)))
 	for _, err := range []error{ErrUnauthorized, ErrRejected, ErrNotFound, context.Canceled, ErrLimitExceeded, ErrUnsafeContent,
 		&LimitError{Limit: "tags", Max: 1}} {
 		assert.True(t, permanent(err), "%v", err)
@@ -39,44 +30,6 @@ func TestRedactURL(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://ghcr.io/token?…", redactURL(u))
 	assert.Empty(t, redactURL(nil))
-}
-
-// The transport retries reads on retryable statuses, honouring Retry-After,
-// and never retries writes.
-func TestRetryTransport(t *testing.T) {
-	t.Parallel()
-	var calls atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if calls.Add(1) <= 2 {
-			w.Header().Set("Retry-After", "0")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = io.WriteString(w, "hello")
-	}))
-	defer srv.Close()
-	o, err := newOptions([]Option{fastRetries})
-	require.NoError(t, err)
-	ctx, stats := withCallStats(context.Background())
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
-	require.NoError(t, err)
-	resp, err := o.client().Do(req)
-	require.NoError(t, err)
-	body, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	assert.Equal(t, "hello", string(body))
-	assert.EqualValues(t, 3, stats.requests.Load())
-	assert.EqualValues(t, 5, stats.bytesReceived.Load())
-
-	calls.Store(0)
-	req, err = http.NewRequestWithContext(ctx, http.MethodPut, srv.URL, strings.NewReader("x"))
-	require.NoError(t, err)
-	resp, err = o.client().Do(req)
-	require.NoError(t, err)
-	require.NoError(t, resp.Body.Close())
-	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
-	assert.EqualValues(t, 1, calls.Load(), "writes are not retried")
 }
 
 // resetPOSTs fails every git-upload-pack POST with a connection reset before

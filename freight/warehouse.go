@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 
+	"github.com/railyard-gitops/railyard/internal/httpx"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -97,20 +99,61 @@ var kubeName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 // A Warehouse is safe for concurrent use.
 type Warehouse struct {
 	name   string
-	git    *GitSource
-	images []*ImageSource
-	byRepo map[string]*ImageSource
+	git    CommitSource
+	images []ImageLister
+	byRepo map[string]ImageLister
 	o      *options
+}
+
+// CommitSource is where a [Warehouse] learns the newest commits of the
+// watched branch, newest first. [*GitSource] implements it; another source
+// (a cache, a forge's API, a fake in a test) can too. Implementations must
+// be safe for concurrent use and should return errors that answer
+// [IsRetryable]. A source that also has a Branch() string method names its
+// branch in the reasons of unpaired images.
+type CommitSource interface {
+	History(ctx context.Context) (*History, error)
+}
+
+// ImageLister is where a [Warehouse] lists the tags of one image
+// repository and resolves the digests of the tags that pair. [*ImageSource]
+// implements it; another registry client (an ECR or GCR auth flow, a
+// fake) can too. Repository returns the name Freight records
+// (Image.RepoURL); Resolve returns the image with its digest. An
+// ImageLister used with [WithRevisionCheck] must also implement
+// [RevisionReader]. Implementations must be safe for concurrent use.
+type ImageLister interface {
+	Repository() string
+	Tags(ctx context.Context) ([]string, error)
+	Resolve(ctx context.Context, tag string) (Image, error)
+}
+
+// RevisionReader reads the commit an image records in its
+// org.opencontainers.image.revision annotation ([RevisionKey]).
+// [*ImageSource] implements it.
+type RevisionReader interface {
+	Revision(ctx context.Context, tag string) (string, error)
+}
+
+// isNil reports a nil interface or a nil pointer inside one.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	r := reflect.ValueOf(v)
+	return r.Kind() == reflect.Pointer && r.IsNil()
 }
 
 // NewWarehouse returns a Warehouse named name (a Kubernetes object name;
 // it becomes Freight.Origin and enters [KargoID]) that requires, for every
-// Freight, one image in each of images. Options: [WithGates],
+// Freight, one image in each of images. git and images are usually a
+// [*GitSource] and [*ImageSource]s; any [CommitSource] and [ImageLister]s
+// will do. Options: [WithGates],
 // [WithIssued], [WithRevisionCheck], [WithConcurrency],
 // [WithObjectFormat], [WithLogger]. It returns an error wrapping
 // [ErrInvalid] for an invalid name, nil or duplicate sources, or a
 // rejected option.
-func NewWarehouse(name string, git *GitSource, images []*ImageSource, opts ...Option) (*Warehouse, error) {
+func NewWarehouse(name string, git CommitSource, images []ImageLister, opts ...Option) (*Warehouse, error) {
 	o, err := newOptionsFor(forWarehouse, opts)
 	if err != nil {
 		return nil, err
@@ -118,13 +161,16 @@ func NewWarehouse(name string, git *GitSource, images []*ImageSource, opts ...Op
 	if !kubeName.MatchString(name) {
 		return nil, invalid("warehouse name %q", name)
 	}
-	if git == nil || len(images) == 0 {
+	if isNil(git) || len(images) == 0 {
 		return nil, invalid("a warehouse needs a git source and at least one image source")
 	}
-	byRepo := make(map[string]*ImageSource, len(images))
+	byRepo := make(map[string]ImageLister, len(images))
 	for _, s := range images {
-		if s == nil || byRepo[s.Repository()] != nil {
+		if isNil(s) || byRepo[s.Repository()] != nil {
 			return nil, invalid("nil or duplicate image source")
+		}
+		if _, ok := s.(RevisionReader); o.revision && !ok {
+			return nil, invalid("WithRevisionCheck: image source %s reads no revisions", s.Repository())
 		}
 		byRepo[s.Repository()] = s
 	}
@@ -140,19 +186,26 @@ func NewWarehouse(name string, git *GitSource, images []*ImageSource, opts ...Op
 // not wrap [ErrRefused]. A moved immutable tag is not an error of Discover:
 // see [Discovery.Err].
 func (w *Warehouse) Discover(ctx context.Context) (*Discovery, error) {
-	// Registry requests count into regStats; History counts its own.
-	ctx, regStats := withCallStats(ctx)
+	// Registry requests count into regStats (internal/httpx counts the
+	// requests of the context's counter); History counts its own, and its
+	// context gets a counter of its own so they do not mix.
+	ctx, regStats := httpx.WithStats(ctx)
 	var hist *History
 	tagLists := make([][]string, len(w.images))
 	pages := make([]int, len(w.images))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		hist, err = w.git.History(gctx)
+		gitCtx, _ := httpx.WithStats(gctx)
+		hist, err = w.git.History(gitCtx)
 		return err
 	})
 	for i, src := range w.images {
 		g.Go(func() (err error) {
-			tagLists[i], pages[i], err = src.tags(gctx)
+			if is, ok := src.(*ImageSource); ok {
+				tagLists[i], pages[i], err = is.tags(gctx)
+			} else {
+				tagLists[i], err = src.Tags(gctx)
+			}
 			return err
 		})
 	}
@@ -190,7 +243,7 @@ func (w *Warehouse) Discover(ctx context.Context) (*Discovery, error) {
 	}
 	d.Freight = kept
 	d.Unpaired = append(d.Unpaired, refused...)
-	d.Stats.RegistryRequests = int(regStats.requests.Load())
+	d.Stats.RegistryRequests = int(regStats.Requests.Load())
 	w.o.logger.InfoContext(ctx, "freight: discovered",
 		"warehouse", w.name, "freight", len(d.Freight), "unpaired", len(d.Unpaired),
 		"commits", d.Stats.Commits, "tags", d.Stats.Tags, "strategy", d.Stats.Git.Strategy)
@@ -240,10 +293,18 @@ func (w *Warehouse) unpaired(hist *History, repos []string, candidates []Image, 
 				Detail: "commit " + id + " lacks images in other repositories"})
 		default:
 			out = append(out, Unpaired{Reason: ReasonNotOnBranch, Image: img,
-				Detail: fmt.Sprintf("commit %s is not among the %d discovered commits of %s", id, len(hist.Commits), w.git.Branch())})
+				Detail: fmt.Sprintf("commit %s is not among the %d discovered commits of %s", id, len(hist.Commits), w.branch())})
 		}
 	}
 	return out
+}
+
+// branch names the watched branch, when the source tells it.
+func (w *Warehouse) branch() string {
+	if b, ok := w.git.(interface{ Branch() string }); ok {
+		return b.Branch()
+	}
+	return "the branch"
 }
 
 // resolve fills in the digest of every image of pairs, a bounded number of
@@ -286,7 +347,7 @@ next:
 			if !w.o.revision {
 				continue
 			}
-			rev, err := w.byRepo[img.RepoURL].Revision(ctx, img.Tag)
+			rev, err := w.byRepo[img.RepoURL].(RevisionReader).Revision(ctx, img.Tag)
 			if err != nil {
 				return nil, nil, err
 			}

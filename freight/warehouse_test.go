@@ -66,7 +66,7 @@ func (w *world) warehouse(t *testing.T, repos []string, opts ...Option) *Warehou
 	t.Helper()
 	src, err := NewGitSource(w.git.RepoURL("monorepo.git"), "main", WithLimit(len(w.commits)))
 	require.NoError(t, err)
-	var images []*ImageSource
+	var images []ImageLister
 	for _, r := range repos {
 		s, err := NewImageSource(w.reg.Repo(r), WithPageSize(10))
 		require.NoError(t, err)
@@ -173,6 +173,9 @@ func TestWarehouseDiscover(t *testing.T) {
 	// The client also counts the https probe go-containerregistry races
 	// against http for a loopback registry.
 	assert.LessOrEqual(t, d.Stats.RegistryRequests, d.Stats.TagPages+len(d.Freight)+2)
+	// Regression: the counter lived in a transport only the git side used,
+	// so RegistryRequests was 0 once the registry moved to internal/httpx.
+	assert.GreaterOrEqual(t, d.Stats.RegistryRequests, d.Stats.TagPages+len(d.Freight)+1, "pages, HEADs and the ping")
 	assert.Equal(t, StrategyCommitsOnly, d.Stats.Git.Strategy)
 }
 
@@ -280,14 +283,14 @@ func TestWarehouseErrors(t *testing.T) {
 		name   string
 		wh     string
 		git    *GitSource
-		images []*ImageSource
+		images []ImageLister
 	}{
-		{"bad name", "Code_AI", git, []*ImageSource{img}},
-		{"empty name", "", git, []*ImageSource{img}},
-		{"no git", "w", nil, []*ImageSource{img}},
+		{"bad name", "Code_AI", git, []ImageLister{img}},
+		{"empty name", "", git, []ImageLister{img}},
+		{"no git", "w", nil, []ImageLister{img}},
 		{"no images", "w", git, nil},
-		{"nil image", "w", git, []*ImageSource{nil}},
-		{"duplicate image", "w", git, []*ImageSource{img, img}},
+		{"nil image", "w", git, []ImageLister{nil}},
+		{"duplicate image", "w", git, []ImageLister{img, img}},
 	} {
 		_, err := NewWarehouse(tc.wh, tc.git, tc.images)
 		assert.ErrorIs(t, err, ErrInvalid, tc.name)
@@ -299,7 +302,7 @@ func TestWarehouseErrors(t *testing.T) {
 		}
 		return nil
 	})
-	wh, err := NewWarehouse("w", git, []*ImageSource{img})
+	wh, err := NewWarehouse("w", git, []ImageLister{img})
 	require.NoError(t, err)
 	_, err = wh.Discover(ctx)
 	require.ErrorIs(t, err, ErrUnavailable)
@@ -311,4 +314,49 @@ func TestWarehouseErrors(t *testing.T) {
 	cancel()
 	_, err = wh.Discover(cctx)
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// fakeCommits and fakeImages are the small interfaces a caller plugs in
+// instead of the real git and registry sources (another registry's auth
+// flow, a cache, a test).
+type fakeCommits []Commit
+
+func (f fakeCommits) History(context.Context) (*History, error) {
+	return &History{Commits: f, Tip: f[0].ID}, nil
+}
+
+type fakeImages struct {
+	repo string
+	tags []string
+}
+
+func (f fakeImages) Repository() string                     { return f.repo }
+func (f fakeImages) Tags(context.Context) ([]string, error) { return f.tags, nil }
+func (f fakeImages) Resolve(_ context.Context, tag string) (Image, error) {
+	return Image{RepoURL: f.repo, Tag: tag, Digest: "sha256:" + strings.Repeat("a", 64)}, nil
+}
+
+func TestWarehouseAcceptsOtherSources(t *testing.T) {
+	t.Parallel()
+	commits := fakeCommits{{RepoURL: "https://git.example/app.git", ID: id(2)}, {RepoURL: "https://git.example/app.git", ID: id(1)}}
+	images := fakeImages{repo: "ecr.example/app", tags: []string{"git-" + id(1), "latest"}}
+	w, err := NewWarehouse("app", commits, []ImageLister{images})
+	require.NoError(t, err)
+	d, err := w.Discover(context.Background())
+	require.NoError(t, err)
+	require.Len(t, d.Freight, 1)
+	assert.Equal(t, id(1), d.Freight[0].Commit.ID)
+	assert.Equal(t, "sha256:"+strings.Repeat("a", 64), d.Freight[0].Images[0].Digest)
+	assert.Zero(t, d.Stats.TagPages, "pages are counted only by ImageSource")
+
+	// The revision check needs a source that reads revisions.
+	_, err = NewWarehouse("app", commits, []ImageLister{images}, WithRevisionCheck())
+	require.ErrorIs(t, err, ErrInvalid)
+	// Nil sources, typed or not, are refused.
+	var nilGit *GitSource
+	_, err = NewWarehouse("app", nilGit, []ImageLister{images})
+	require.ErrorIs(t, err, ErrInvalid)
+	var nilImages *ImageSource
+	_, err = NewWarehouse("app", commits, []ImageLister{nilImages})
+	require.ErrorIs(t, err, ErrInvalid)
 }

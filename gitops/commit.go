@@ -11,8 +11,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
-	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/railyard-gitops/railyard/internal/gitwire"
 )
 
 // Result reports what [Repo.Commit] did.
@@ -66,10 +66,14 @@ func (r *Repo) Commit(ctx context.Context, c Change) (Result, error) {
 		return Result{}, err
 	}
 	defer unlock()
+	o, err := r.newOp()
+	if err != nil {
+		return Result{}, err
+	}
 	first := true
 	res, err := r.retry(ctx, c.Branch, func(pushed *plumbing.Hash) (Result, error) {
 		defer func() { first = false }()
-		return r.attempt(ctx, &c, msg, pushed, first)
+		return o.attempt(ctx, &c, msg, pushed, first)
 	})
 	if err == nil && res.Changed {
 		r.opts.logger.InfoContext(ctx, "gitops: commit pushed", "url", r.url, "branch", c.Branch,
@@ -141,23 +145,27 @@ type base struct {
 
 // readBase reads the remote's branches through a receive-pack session
 // (returned for the push) and loads the commit and trees the change applies
-// to into ws, from the snapshot cache or by a fetch.
-func (r *Repo) readBase(ctx context.Context, branch, baseBranch string) (base, *workspace, transport.ReceivePackSession, *capability.List, error) {
-	sess, adv, err := r.pushSession(ctx)
-	if err != nil {
-		return base{}, nil, nil, nil, err
+// to into ws, from the snapshot cache or by a fetch. The caller releases ws.
+func (r *op) readBase(ctx context.Context, branch, baseBranch string) (base, *workspace, *gitwire.PushSession, error) {
+	refs := []string{branch}
+	if baseBranch != "" {
+		refs = append(refs, baseBranch)
 	}
-	b, ws, err := r.loadBase(ctx, adv.References, branch, baseBranch)
+	ps, adv, err := r.pushSession(ctx, refs...)
 	if err != nil {
-		_ = sess.Close()
-		return base{}, nil, nil, nil, err
+		return base{}, nil, nil, err
 	}
-	return b, ws, sess, adv.Capabilities, nil
+	b, ws, err := r.loadBase(ctx, adv.Refs, branch, baseBranch)
+	if err != nil {
+		ps.Close()
+		return base{}, nil, nil, err
+	}
+	return b, ws, ps, nil
 }
 
 // loadBase resolves branch (or baseBranch) in refs and loads its commit
-// and trees.
-func (r *Repo) loadBase(ctx context.Context, refs map[string]plumbing.Hash, branch, baseBranch string) (base, *workspace, error) {
+// and trees. The caller releases ws.
+func (r *op) loadBase(ctx context.Context, refs map[string]plumbing.Hash, branch, baseBranch string) (base, *workspace, error) {
 	b := base{tip: refs[plumbing.NewBranchReferenceName(branch).String()]}
 	b.parent = b.tip
 	if b.parent.IsZero() && baseBranch != "" {
@@ -172,14 +180,16 @@ func (r *Repo) loadBase(ctx context.Context, refs map[string]plumbing.Hash, bran
 	if ws == nil {
 		ws = newWorkspace()
 		if err := r.fetchTip(ctx, b.parent, ws); err != nil {
+			ws.release()
 			return base{}, nil, err
 		}
 	}
-	parent, err := object.GetCommit(ws.st, b.parent)
+	tree, err := ws.commitTree(b.parent)
 	if err != nil {
-		return base{}, nil, &remoteError{op: "read commit " + b.parent.String(), err: err}
+		ws.release()
+		return base{}, nil, err
 	}
-	b.tree = parent.TreeHash
+	b.tree = tree
 	r.snapshots.add(ws, b.parent)
 	if !b.tip.IsZero() {
 		r.snapshots.setHead(branch, b.tip)
@@ -217,43 +227,48 @@ func (r *Repo) apply(c *Change, ws *workspace, root plumbing.Hash) (plumbing.Has
 // first tries the tip this Repo last saw on the branch, without reading
 // the remote's refs: the lease makes that safe, and a writer that is alone
 // on its branch saves a round trip.
-func (r *Repo) attempt(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash, first bool) (Result, error) {
+func (r *op) attempt(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash, first bool) (Result, error) {
 	if first {
 		if res, done, err := r.optimistic(ctx, c, msg, pushed); done {
 			return res, err
 		}
 	}
-	b, ws, sess, caps, err := r.readBase(ctx, c.Branch, c.Base)
+	b, ws, ps, err := r.readBase(ctx, c.Branch, c.Base)
 	if err != nil {
 		return Result{}, err
 	}
-	defer sess.Close()
+	defer ws.release()
+	defer ps.Close()
 	if !pushed.IsZero() && b.tip == *pushed {
 		// An earlier attempt's push landed although its answer was lost.
 		return Result{Branch: c.Branch, Commit: b.tip.String(), Changed: true}, nil
 	}
-	return r.commitOn(ctx, c, msg, pushed, b, ws, sess, caps)
+	return r.commitOn(ctx, c, msg, pushed, b, ws, ps)
 }
 
 // optimistic commits c on the branch tip this Repo last saw. It reports
 // done=false when there is no such tip, when c changes nothing there (which
 // only the remote's real tip can confirm), or when the lease failed.
-func (r *Repo) optimistic(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash) (Result, bool, error) {
+func (r *op) optimistic(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash) (Result, bool, error) {
 	tip, ws := r.snapshots.head(c.Branch)
-	caps := r.pushCaps.Load()
-	if ws == nil || caps == nil {
+	if ws == nil {
 		return Result{}, false, nil
 	}
-	parent, err := object.GetCommit(ws.st, tip)
+	defer ws.release()
+	caps := r.pushCaps.Load()
+	if caps == nil {
+		return Result{}, false, nil
+	}
+	tree, err := ws.commitTree(tip)
 	if err != nil {
 		return Result{}, false, nil
 	}
-	sess, err := r.tr.NewReceivePackSession(r.ep, r.auth)
+	ps, err := r.wire.OpenPush(ctx, gitwire.AdvertiseRequest{}, *caps)
 	if err != nil {
 		return Result{}, true, r.classify(ctx, "open receive-pack session", err)
 	}
-	defer sess.Close()
-	res, err := r.commitOn(ctx, c, msg, pushed, base{tip: tip, parent: tip, tree: parent.TreeHash}, ws, sess, caps)
+	defer ps.Close()
+	res, err := r.commitOn(ctx, c, msg, pushed, base{tip: tip, parent: tip, tree: tree}, ws, ps)
 	switch {
 	case errors.Is(err, errRejected):
 		*pushed = plumbing.ZeroHash // refused: it did not land
@@ -266,7 +281,7 @@ func (r *Repo) optimistic(ctx context.Context, c *Change, msg string, pushed *pl
 
 // commitOn applies c on b and, when that changes the tree, commits and
 // pushes with a lease on b.tip.
-func (r *Repo) commitOn(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash, b base, ws *workspace, sess transport.ReceivePackSession, caps *capability.List) (Result, error) {
+func (r *op) commitOn(ctx context.Context, c *Change, msg string, pushed *plumbing.Hash, b base, ws *workspace, ps *gitwire.PushSession) (Result, error) {
 	res := Result{Branch: c.Branch, Commit: b.tip.String()}
 	root, files, err := r.apply(c, ws, b.tree)
 	if err != nil {
@@ -281,7 +296,7 @@ func (r *Repo) commitOn(ctx context.Context, c *Change, msg string, pushed *plum
 		return Result{}, err
 	}
 	*pushed = commit
-	if err := r.push(ctx, sess, caps, ws, c.Branch, b.tip, commit); err != nil {
+	if err := r.push(ctx, ps, ws, c.Branch, b.tip, commit); err != nil {
 		return Result{}, err
 	}
 	r.snapshots.add(ws, commit)

@@ -39,8 +39,15 @@
 //
 // # Security
 //
-// Credentials (in the URL, [WithBasicAuth], [WithToken], [WithSSHKey]) never
-// appear in errors or logs; URLs are reported without user information.
+// Credentials (in the URL, [WithBasicAuth], [WithBearerToken],
+// [WithCredentials], [WithSSHKey]) go only to the repository's origin and
+// never appear in errors or logs, nor does a credential a server echoes
+// back; URLs are reported without user information. What the server sends
+// is bounded while it streams ([WithMaxTransfer], [WithMaxObjects],
+// [WithMaxObjectSize], [WithMaxInflated]) and kept on disk, not in memory;
+// trees read from the server whose entries git would refuse to check out
+// (".git", "git~1", ".git." and the other names protectNTFS and protectHFS
+// refuse, duplicates) are [ErrUnsafeContent]: nothing is built on them.
 // Branch names are checked by [ValidateBranch] and paths must be clean and
 // relative, without ".." or ".git" components; provenance fields may not
 // contain line breaks, so they cannot inject trailers. In pull request

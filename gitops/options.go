@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -40,10 +41,46 @@ type options struct {
 	provenanceFile string
 	createTarget   bool
 	now            func() time.Time
+
+	// The git side: rotating credentials and the limits on what a server
+	// may send in one call.
+	creds         CredentialsFunc
+	maxTransfer   int64
+	maxObjects    int64
+	maxObjectSize int64
+	maxInflated   int64
 }
 
+// Limits on what a git server may send in one [Repo.Commit] or
+// [Repo.Propose] (all its attempts). Under them, a call whose answers
+// total at most 1 MiB runs in under 128 MiB of memory, whatever they hold.
+const (
+	// DefaultMaxTransfer bounds the bytes received from the server.
+	DefaultMaxTransfer = 1 << 30 // 1 GiB
+	// DefaultMaxObjects bounds the objects one pack may declare.
+	DefaultMaxObjects = 1_000_000
+	// DefaultMaxObjectSize bounds any one object received, a delta's
+	// result included; memory while a pack is read grows with it.
+	DefaultMaxObjectSize = 16 << 20 // 16 MiB
+	// DefaultMaxInflated bounds the bytes inflated from the server's
+	// packs: the CPU and disk a server can make a call spend.
+	DefaultMaxInflated = 2 << 30 // 2 GiB
+)
+
+// Credentials are HTTP credentials for one host: Token, when set, is sent
+// as a bearer token; otherwise Username and Password as basic auth.
+type Credentials struct {
+	Username, Password, Token string
+}
+
+// CredentialsFunc returns the credentials for host (host[:port] of the
+// repository's origin). It is called for each HTTP request, so a rotating
+// token (a GitHub App installation token, say) keeps working in a
+// long-lived Repo; it must be safe for concurrent use.
+type CredentialsFunc func(ctx context.Context, host string) (Credentials, error)
+
 type authConfig struct {
-	kind       string // "basic" or "ssh"
+	kind       string // "basic", "bearer", "func" or "ssh"
 	user       string
 	secret     string
 	privateKey []byte
@@ -66,6 +103,10 @@ func newOptions(opts []Option) (*options, error) {
 		message:        template.Must(template.New("message").Parse(defaultMessageTemplate)),
 		provenanceFile: DefaultProvenanceFile,
 		now:            time.Now,
+		maxTransfer:    DefaultMaxTransfer,
+		maxObjects:     DefaultMaxObjects,
+		maxObjectSize:  DefaultMaxObjectSize,
+		maxInflated:    DefaultMaxInflated,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -130,10 +171,76 @@ func WithBasicAuth(user, password string) Option {
 }
 
 // WithToken authenticates HTTP(S) git requests with an access token sent as
-// the basic-auth password, as GitHub, GitLab and Gitea accept it. The
-// default is no authentication.
+// the basic-auth password of user "x-access-token", as GitHub, GitLab and
+// Gitea accept it. The default is no authentication.
+//
+// Deprecated: the name means a bearer token elsewhere in railyard; use
+// WithBasicAuth("x-access-token", token), or [WithBearerToken].
 func WithToken(token string) Option {
 	return setAuth(&authConfig{kind: "basic", user: "x-access-token", secret: token})
+}
+
+// WithBearerToken authenticates HTTP(S) git requests with an
+// "Authorization: Bearer" token, sent only to the repository's origin. The
+// default is no authentication.
+func WithBearerToken(token string) Option {
+	return setAuth(&authConfig{kind: "bearer", secret: token})
+}
+
+// WithCredentials asks fn for HTTP(S) credentials before each request to
+// the repository's origin, with its host; a redirect to another origin
+// never receives them. Every credential fn hands out is kept out of errors
+// and logs; a failing fn fails the call with [ErrUnauthorized]. The default
+// is no authentication.
+func WithCredentials(fn CredentialsFunc) Option {
+	return optionFunc(func(o *options) error {
+		if fn == nil {
+			return fmt.Errorf("gitops: %w: nil credentials function", ErrInvalid)
+		}
+		if err := setAuth(&authConfig{kind: "func", secret: "-"}).apply(o); err != nil {
+			return err
+		}
+		o.creds = fn
+		return nil
+	})
+}
+
+// WithMaxTransfer limits the bytes a git server may send in one call,
+// every attempt included. The default is [DefaultMaxTransfer] (1 GiB).
+func WithMaxTransfer(n int64) Option {
+	return limit("max transfer", n, func(o *options) { o.maxTransfer = n })
+}
+
+// WithMaxObjects limits the objects one pack from the server may declare
+// (and so hold); a pack declaring more is refused before it is read. The
+// default is [DefaultMaxObjects] (1,000,000).
+func WithMaxObjects(n int) Option {
+	return limit("max objects", int64(n), func(o *options) { o.maxObjects = int64(n) })
+}
+
+// WithMaxObjectSize limits the inflated size of any one object the server
+// sends, a delta's result included, checked before it is inflated; memory
+// while a pack is read grows with it. The default is
+// [DefaultMaxObjectSize] (16 MiB).
+func WithMaxObjectSize(n int64) Option {
+	return limit("max object size", n, func(o *options) { o.maxObjectSize = n })
+}
+
+// WithMaxInflated limits the bytes inflated from the server's packs in one
+// call: a few KiB of compressed data may inflate to gigabytes. The default
+// is [DefaultMaxInflated] (2 GiB).
+func WithMaxInflated(n int64) Option {
+	return limit("max inflated", n, func(o *options) { o.maxInflated = n })
+}
+
+func limit(name string, n int64, set func(*options)) Option {
+	return optionFunc(func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("gitops: %w: %s must be positive, got %d", ErrInvalid, name, n)
+		}
+		set(o)
+		return nil
+	})
 }
 
 // WithSSHKey authenticates ssh:// and scp-like URLs with a PEM private key
@@ -161,7 +268,7 @@ func setAuth(a *authConfig) Option {
 		if o.auth != nil {
 			return fmt.Errorf("gitops: %w: more than one auth option", ErrInvalid)
 		}
-		if a.kind == "basic" && a.secret == "" {
+		if (a.kind == "basic" || a.kind == "bearer") && a.secret == "" {
 			return fmt.Errorf("gitops: %w: empty password or token", ErrInvalid)
 		}
 		o.auth = a

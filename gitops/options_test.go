@@ -65,3 +65,32 @@ func TestProvenanceFileOption(t *testing.T) {
 		}
 	}
 }
+
+// The git side's options: limits must be positive, auth options exclude
+// each other, errors match ErrInvalid, and a nil option is ignored.
+func TestGitOptions(t *testing.T) {
+	t.Parallel()
+	for name, opt := range map[string]gitops.Option{
+		"zero transfer":    gitops.WithMaxTransfer(0),
+		"zero objects":     gitops.WithMaxObjects(0),
+		"zero object size": gitops.WithMaxObjectSize(-1),
+		"zero inflated":    gitops.WithMaxInflated(0),
+		"nil credentials":  gitops.WithCredentials(nil),
+		"empty bearer":     gitops.WithBearerToken(""),
+	} {
+		_, err := gitops.NewRepo("https://example.com/r.git", opt)
+		assert.ErrorIs(t, err, gitops.ErrInvalid, name)
+	}
+	_, err := gitops.NewRepo("https://example.com/r.git", gitops.WithBearerToken("a"), gitops.WithBasicAuth("u", "p"))
+	assert.ErrorIs(t, err, gitops.ErrInvalid, "two auth options")
+	_, err = gitops.NewRepo("https://example.com/r.git", nil, gitops.WithMaxObjects(10), nil)
+	assert.NoError(t, err, "nil options are ignored")
+	_, err = gitops.NewRepo("ssh://git@example.com/r.git", gitops.WithBearerToken("a"))
+	assert.ErrorIs(t, err, gitops.ErrInvalid, "a bearer token does not apply to ssh")
+
+	// Regression: a URL that does not parse was quoted with its password.
+	_, err = gitops.NewRepo("https://x:s3cr3t-in-url@host:badport/r.git")
+	require.Error(t, err)
+	assert.ErrorIs(t, err, gitops.ErrInvalid)
+	assert.NotContains(t, err.Error(), "s3cr3t-in-url")
+}

@@ -190,16 +190,21 @@ func (r *Repo) createTarget(ctx context.Context, target string) error {
 func (r *Repo) compare(ctx context.Context, c *Change, target string) (bool, []FileChange, error) {
 	var files []FileChange
 	changed := false
-	_, err := r.retry(ctx, target, func(*plumbing.Hash) (Result, error) {
-		sess, adv, err := r.pushSession(ctx)
+	o, err := r.newOp()
+	if err != nil {
+		return false, nil, err
+	}
+	_, err = r.retry(ctx, target, func(*plumbing.Hash) (Result, error) {
+		ps, adv, err := o.pushSession(ctx, target)
 		if err != nil {
 			return Result{}, err
 		}
-		defer sess.Close()
-		b, ws, err := r.loadBase(ctx, adv.References, target, "")
+		defer ps.Close()
+		b, ws, err := o.loadBase(ctx, adv.Refs, target, "")
 		if err != nil {
 			return Result{}, err
 		}
+		defer ws.release()
 		if b.tip.IsZero() {
 			return Result{}, fmt.Errorf("gitops: %w: target %q does not exist", ErrBaseNotFound, target)
 		}

@@ -2,18 +2,15 @@ package gitops
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/plumbing/transport/client"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 
+	"github.com/railyard-gitops/railyard/internal/gitwire"
+	"github.com/railyard-gitops/railyard/internal/httpx"
 	"github.com/railyard-gitops/railyard/internal/redact"
 )
 
@@ -24,15 +21,13 @@ import (
 // one Repo are serialized; writers in other Repos or processes are kept
 // apart by the push lease (see [Repo.Commit]).
 type Repo struct {
-	url     string // redacted, for messages
-	ep      *transport.Endpoint
-	tr      transport.Transport
-	auth    transport.AuthMethod
-	secrets []string
+	url     string // without credentials, for messages
+	wire    gitwire.Config
+	secrets *redact.Set
 	opts    *options
 
 	snapshots snapshots
-	pushCaps  atomic.Pointer[capability.List] // from the last receive-pack advertisement
+	pushCaps  atomic.Pointer[gitwire.Caps] // from the last receive-pack advertisement
 
 	mu       sync.Mutex
 	branches map[string]*branchLock // held or awaited; dropped when unused
@@ -46,7 +41,8 @@ type branchLock struct {
 // NewRepo returns a Repo for the git repository at url (https://, http://
 // or ssh://, or scp-like user@host:path). Credentials in an HTTP(S) URL are
 // moved out of it and used as basic auth unless an auth option is given;
-// they never appear in errors or logs. NewRepo does no I/O. It fails on a
+// they go only to the URL's origin and never appear in errors or logs.
+// NewRepo does no I/O. It fails with an error matching [ErrInvalid] on a
 // malformed URL, an unsupported scheme, conflicting options or an SSH key
 // that does not parse.
 func NewRepo(url string, opts ...Option) (*Repo, error) {
@@ -56,56 +52,93 @@ func NewRepo(url string, opts ...Option) (*Repo, error) {
 	}
 	ep, err := transport.NewEndpoint(url)
 	if err != nil {
-		return nil, fmt.Errorf("gitops: parse repository URL %q: %w", redactURL(url), redact.Error(err)) // url.Parse quotes the URL
+		// Not err: it quotes the URL, password included.
+		return nil, fmt.Errorf("gitops: %w: repository URL %q does not parse", ErrInvalid, redact.URLs(url))
 	}
-	r := &Repo{ep: ep, opts: o, branches: map[string]*branchLock{}}
+	secrets := &redact.Set{}
+	r := &Repo{opts: o, secrets: secrets, branches: map[string]*branchLock{}}
 	isHTTP := ep.Protocol == "http" || ep.Protocol == "https"
+	cfg := gitwire.Config{
+		HTTPClient: o.httpClient, Secrets: secrets,
+		SSHKnownHosts: o.knownHosts,
+		Limits: gitwire.Limits{
+			MaxTransfer: o.maxTransfer, MaxObjects: o.maxObjects, MaxObjectSize: o.maxObjectSize,
+			MaxInflated: o.maxInflated, MaxDeltaDepth: gitwire.DefaultMaxDeltaDepth,
+		},
+		// Commit's own loop retries, with the lease: gitwire sends once.
+		Logger: o.logger, Prefix: "gitops",
+	}
 	if isHTTP && (ep.User != "" || ep.Password != "") {
-		r.addSecret(ep.User, ep.Password)
-		if ep.Password == "" { // a token given as the user name
-			r.secrets = append(r.secrets, ep.User, base64.StdEncoding.EncodeToString([]byte(ep.User+":")))
+		secrets.Add(ep.Password)
+		if ep.Password == "" {
+			secrets.Add(ep.User) // a token given as the user name
 		}
 		if o.auth == nil {
-			r.auth = &githttp.BasicAuth{Username: ep.User, Password: ep.Password}
+			cfg.Credentials = httpx.Static(httpx.Credentials{Username: ep.User, Password: ep.Password})
 		}
 		ep.User, ep.Password = "", ""
 	}
 	r.url = ep.String()
 	switch {
 	case isHTTP:
-		r.tr = githttp.NewClient(o.httpClient)
 	case ep.Protocol == "ssh":
-		if r.tr, err = client.NewClient(ep); err != nil {
-			return nil, fmt.Errorf("gitops: %s: %w", r.url, err)
+		if ep.Password != "" {
+			secrets.Add(ep.Password)
+			return nil, fmt.Errorf("gitops: %w: repository URL %q: an ssh URL must not carry a password", ErrInvalid, redact.URLs(url))
 		}
 	default:
-		return nil, fmt.Errorf("gitops: repository URL %q: unsupported scheme %q", r.url, ep.Protocol)
+		return nil, fmt.Errorf("gitops: %w: repository URL %q: unsupported scheme %q", ErrInvalid, r.url, ep.Protocol)
 	}
+	cfg.URL = r.url
 	if a := o.auth; a != nil {
-		r.addSecret(a.user, a.secret)
 		switch {
 		case a.kind == "basic" && isHTTP:
-			r.auth = &githttp.BasicAuth{Username: a.user, Password: a.secret}
+			secrets.Add(a.secret)
+			cfg.Credentials = httpx.Static(httpx.Credentials{Username: a.user, Password: a.secret})
+		case a.kind == "bearer" && isHTTP:
+			secrets.Add(a.secret)
+			cfg.Credentials = httpx.Static(httpx.Credentials{Token: a.secret})
+		case a.kind == "func" && isHTTP:
+			fn := o.creds
+			cfg.Credentials = func(ctx context.Context, host string) (httpx.Credentials, error) {
+				c, err := fn(ctx, host)
+				return httpx.Credentials(c), err
+			}
 		case a.kind == "ssh" && !isHTTP:
-			keys, err := gitssh.NewPublicKeys(a.user, a.privateKey, a.secret)
-			if err != nil {
-				return nil, fmt.Errorf("gitops: SSH key: %s", r.redact(err.Error()))
+			secrets.Add(a.secret)
+			if _, err := gitssh.NewPublicKeys(a.user, a.privateKey, a.secret); err != nil {
+				return nil, fmt.Errorf("gitops: %w: SSH key: %s", ErrInvalid, secrets.String(err.Error()))
 			}
-			if o.knownHosts != nil {
-				if keys.HostKeyCallback, err = gitssh.NewKnownHostsCallback(o.knownHosts...); err != nil {
-					return nil, fmt.Errorf("gitops: SSH known_hosts: %w", err)
-				}
-			}
-			r.auth = keys
+			cfg.SSHUser, cfg.SSHKey, cfg.SSHPassphrase = a.user, a.privateKey, a.secret
 		default:
-			return nil, fmt.Errorf("gitops: %s auth does not apply to %s URLs", a.kind, ep.Protocol)
+			return nil, fmt.Errorf("gitops: %w: %s auth does not apply to %s URLs", ErrInvalid, a.kind, ep.Protocol)
 		}
 	}
+	if _, err := gitwire.New(cfg); err != nil {
+		return nil, fmt.Errorf("gitops: %w: %s", ErrInvalid, secrets.String(err.Error()))
+	}
+	r.wire = cfg
 	return r, nil
 }
 
 // URL returns the repository URL without credentials.
 func (r *Repo) URL() string { return r.url }
+
+// op is one call (a Commit or a Propose's comparison): its conversation
+// with the remote, whose limits all its attempts share.
+type op struct {
+	*Repo
+	wire *gitwire.Remote
+}
+
+// newOp starts a call.
+func (r *Repo) newOp() (*op, error) {
+	w, err := gitwire.New(r.wire)
+	if err != nil {
+		return nil, fmt.Errorf("gitops: %w: %s", ErrInvalid, r.redact(err.Error()))
+	}
+	return &op{Repo: r, wire: w}, nil
+}
 
 // lock serializes writers of one branch within r; it waits until the branch
 // is free or ctx is done.
@@ -134,15 +167,6 @@ func (r *Repo) lock(ctx context.Context, branch string) (unlock func(), err erro
 	}
 }
 
-// addSecret records a credential for redaction, with its basic-auth form
-// (base64 of "user:secret"), which a server echoing headers would show.
-func (r *Repo) addSecret(user, secret string) {
-	if secret == "" {
-		return
-	}
-	r.secrets = append(r.secrets, secret, base64.StdEncoding.EncodeToString([]byte(user+":"+secret)))
-}
-
 // errText is err's message with secrets redacted, for logs; "" for nil.
 func (r *Repo) errText(err error) string {
 	if err == nil {
@@ -151,24 +175,14 @@ func (r *Repo) errText(err error) string {
 	return r.redact(err.Error())
 }
 
-// redact removes every secret r knows from s.
-func (r *Repo) redact(s string) string {
-	for _, secret := range r.secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "REDACTED")
-		}
-	}
-	return s
-}
+// redact removes every secret r knows (and URL passwords) from s.
+func (r *Repo) redact(s string) string { return r.secrets.String(s) }
 
-// redactURL drops the user information of a URL-shaped string.
-func redactURL(s string) string {
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
+// truncate shortens text from the server before it is quoted.
+func truncate(s string) string {
+	const max = 200
+	if len(s) <= max {
 		return s
 	}
-	if at := strings.LastIndex(rest, "@"); at >= 0 && !strings.Contains(rest[:at], "/") {
-		rest = "REDACTED@" + rest[at+1:]
-	}
-	return scheme + "://" + rest
+	return s[:max] + "…"
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/internal/redact"
 	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
@@ -101,7 +102,7 @@ func TestCredentialsEchoedByServerAreRedacted(t *testing.T) {
 	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	basic := base64.StdEncoding.EncodeToString([]byte("deployer:" + secret))
 	for _, text := range []string{err.Error(), logs.String()} {
-		assert.Contains(t, text, "REDACTED", "the echo reached the text")
+		assert.Contains(t, text, redact.Mask, "the echo reached the text, masked")
 		assert.NotContains(t, text, secret)
 		assert.NotContains(t, text, basic)
 	}
@@ -126,7 +127,7 @@ func TestTokenAsURLUserIsRedacted(t *testing.T) {
 	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	basic := base64.StdEncoding.EncodeToString([]byte(secret + ":"))
 	for _, text := range []string{err.Error(), logs.String()} {
-		assert.Contains(t, text, "REDACTED", "the echo reached the text")
+		assert.Contains(t, text, redact.Mask, "the echo reached the text, masked")
 		assert.NotContains(t, text, secret)
 		assert.NotContains(t, text, basic)
 	}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // maxSnapshots bounds the snapshot cache of a Repo.
@@ -23,8 +22,10 @@ type snapshots struct {
 }
 
 type snapshot struct {
-	objects []plumbing.EncodedObject // the commit and every tree under it
-	known   map[plumbing.Hash]bool   // those, and every blob they name
+	base    *sharedStore             // the fetched objects it builds on, nil for none
+	objects []plumbing.EncodedObject // commits and trees this Repo wrote
+	known   map[plumbing.Hash]bool   // objects the remote has
+	trees   treeCache                // decoded trees, within treeCacheBytes
 }
 
 // add records commit, whose commit and trees are in ws, unless present.
@@ -45,12 +46,18 @@ func (s *snapshots) add(ws *workspace, commit plumbing.Hash) {
 		s.byID = map[plumbing.Hash]*snapshot{}
 	}
 	if _, ok := s.byID[commit]; ok {
+		if snap.base != nil {
+			snap.base.release()
+		}
 		return
 	}
 	s.byID[commit] = snap
 	s.order = append(s.order, commit)
 	if len(s.order) > maxSnapshots {
 		evicted := s.order[0]
+		if old := s.byID[evicted]; old.base != nil {
+			old.base.release()
+		}
 		delete(s.byID, evicted)
 		s.order = s.order[1:]
 		for b, h := range s.heads {
@@ -86,11 +93,12 @@ func (s *snapshots) head(branch string) (plumbing.Hash, *workspace) {
 	return h, s.workspace(h)
 }
 
-// workspace returns a workspace holding commit's snapshot, or nil.
+// workspace returns a workspace holding commit's snapshot, or nil. The
+// caller releases it.
 func (s *snapshots) workspace(commit plumbing.Hash) *workspace {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	snap := s.byID[commit]
-	s.mu.Unlock()
 	if snap == nil {
 		return nil
 	}
@@ -100,37 +108,39 @@ func (s *snapshots) workspace(commit plumbing.Hash) *workspace {
 			return nil
 		}
 	}
+	if snap.base != nil {
+		ws.base = snap.base.acquire()
+	}
 	ws.known = maps.Clone(snap.known)
+	ws.trees = snap.trees.clone()
 	return ws
 }
 
+// takeSnapshot keeps what ws knows of commit: its fetched store, the
+// commit and trees under it written here (blobs are not needed to build on
+// it), and every object reachable from it, which the remote has.
 func takeSnapshot(ws *workspace, commit plumbing.Hash) (*snapshot, error) {
-	snap := &snapshot{known: map[plumbing.Hash]bool{}}
-	o, err := ws.st.EncodedObject(plumbing.CommitObject, commit)
+	root, err := ws.commitTree(commit)
 	if err != nil {
 		return nil, err
 	}
-	c, err := object.DecodeCommit(ws.st, o)
-	if err != nil {
-		return nil, err
+	snap := &snapshot{known: map[plumbing.Hash]bool{commit: true}}
+	if o, err := ws.st.EncodedObject(plumbing.CommitObject, commit); err == nil {
+		snap.objects = append(snap.objects, o)
 	}
-	snap.objects = append(snap.objects, o)
-	snap.known[commit] = true
 	var walk func(h plumbing.Hash) error
 	walk = func(h plumbing.Hash) error {
 		if snap.known[h] {
 			return nil
 		}
-		o, err := ws.st.EncodedObject(plumbing.TreeObject, h)
-		if err != nil {
-			return err
-		}
-		t, err := object.DecodeTree(ws.st, o)
-		if err != nil {
-			return err
-		}
-		snap.objects = append(snap.objects, o)
 		snap.known[h] = true
+		if o, err := ws.st.EncodedObject(plumbing.TreeObject, h); err == nil {
+			snap.objects = append(snap.objects, o)
+		}
+		t, err := ws.readTree(h)
+		if err != nil {
+			return err
+		}
 		for _, e := range t.Entries {
 			if e.Mode == filemode.Dir {
 				if err := walk(e.Hash); err != nil {
@@ -142,5 +152,12 @@ func takeSnapshot(ws *workspace, commit plumbing.Hash) (*snapshot, error) {
 		}
 		return nil
 	}
-	return snap, walk(c.TreeHash)
+	if err := walk(root); err != nil {
+		return nil, err
+	}
+	if ws.base != nil {
+		snap.base = ws.base.acquire()
+	}
+	snap.trees = ws.trees.clone()
+	return snap, nil
 }

@@ -33,12 +33,14 @@ func TestCommitOverSSH(t *testing.T) {
 	assert.Equal(t, rem.git(t, "rev-parse", "refs/heads/stage/test"), res.Commit)
 	rem.assertNoRewrites(t, "stage/test")
 
-	// A server whose host key is not the known one is refused.
+	// A server whose host key is not the known one is refused: it failed
+	// to authenticate itself.
 	other, err := gittest.NewSSHKey()
 	require.NoError(t, err)
 	wrong := filepath.Join(dir, "wrong_known_hosts")
 	require.NoError(t, os.WriteFile(wrong, []byte(knownhosts.Line([]string{srv.Addr}, other.Public)+"\n"), 0o600))
 	bad := newRepo(t, url, gitops.WithSSHKey("git", key.PEM, ""), gitops.WithSSHKnownHosts(wrong), gitops.WithMaxAttempts(1))
 	_, err = bad.Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(2)})
-	require.ErrorIs(t, err, gitops.ErrUnavailable)
+	require.ErrorIs(t, err, gitops.ErrUnauthorized)
+	assert.False(t, gitops.IsRetryable(err))
 }

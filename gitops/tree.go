@@ -1,50 +1,169 @@
 package gitops
 
 import (
+	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/memory"
+
+	"github.com/railyard-gitops/railyard/internal/gitwire"
+	"github.com/railyard-gitops/railyard/internal/pathcheck"
 )
 
 // workspace holds the objects of one attempt: those fetched from the remote
-// (commit and trees of a tip, no blobs where the server can filter them) and
-// those written for the new commit, which are the ones to push.
+// (commit and trees of a tip, no blobs where the server can filter them),
+// on disk in a store shared with the snapshots that keep it, and those
+// written for the new commit, in memory, which are the ones to push.
 type workspace struct {
-	st    *memory.Storage
+	st    *memory.Storage        // written here (and a snapshot's own trees)
+	base  *sharedStore           // fetched, nil for none
 	known map[plumbing.Hash]bool // objects the remote is known to have
 	added []plumbing.Hash        // objects written here, in write order
+	trees treeCache              // trees read and checked
 }
 
 func newWorkspace() *workspace {
 	return &workspace{st: memory.NewStorage(), known: map[plumbing.Hash]bool{}}
 }
 
-// learnRemote records every fetched object, and every object a fetched tree
-// or commit refers to, as present on the remote.
-func (w *workspace) learnRemote() error {
-	iter, err := w.st.IterEncodedObjects(plumbing.AnyObject)
-	if err != nil {
-		return err
+// treeCacheBytes bounds the trees a workspace (and a snapshot) keeps
+// decoded, in bytes of tree objects.
+const treeCacheBytes = 8 << 20
+
+// treeCache keeps decoded, checked trees, which are immutable: an attempt
+// reads each tree two or three times (learning what the remote has,
+// diffing, replacing, snapshotting).
+type treeCache struct {
+	m     map[plumbing.Hash]*object.Tree
+	bytes int
+}
+
+func (c *treeCache) put(h plumbing.Hash, t *object.Tree, size int) {
+	if c.bytes+size > treeCacheBytes {
+		return
 	}
-	return iter.ForEach(func(o plumbing.EncodedObject) error {
-		w.known[o.Hash()] = true
-		if o.Type() != plumbing.TreeObject {
-			return nil
+	if c.m == nil {
+		c.m = map[plumbing.Hash]*object.Tree{}
+	}
+	c.m[h] = t
+	c.bytes += size
+}
+
+func (c *treeCache) clone() treeCache { return treeCache{m: maps.Clone(c.m), bytes: c.bytes} }
+
+// setBase makes b the store fetched objects are read from.
+func (w *workspace) setBase(b *sharedStore) {
+	if w.base != nil {
+		w.base.release()
+	}
+	w.base = b.acquire()
+}
+
+// release lets go of the fetched store; w must not be used after.
+func (w *workspace) release() {
+	if w != nil && w.base != nil {
+		w.base.release()
+		w.base = nil
+	}
+}
+
+// sharedStore is a store of fetched objects shared by workspaces and
+// snapshots; the last to let go removes it from disk.
+type sharedStore struct {
+	st   *gitwire.Store
+	refs atomic.Int32
+}
+
+func newSharedStore(st *gitwire.Store) *sharedStore {
+	s := &sharedStore{st: st}
+	s.refs.Store(1)
+	return s
+}
+
+func (s *sharedStore) acquire() *sharedStore {
+	s.refs.Add(1)
+	return s
+}
+
+func (s *sharedStore) release() {
+	if s.refs.Add(-1) == 0 {
+		s.st.Close()
+	}
+}
+
+// read returns the content of object h, which must be of type t, from the
+// objects written here or fetched.
+func (w *workspace) read(h plumbing.Hash, t plumbing.ObjectType) ([]byte, error) {
+	if o, err := w.st.EncodedObject(t, h); err == nil {
+		rd, err := o.Reader()
+		if err != nil {
+			return nil, err
 		}
-		t, err := object.DecodeTree(w.st, o)
+		defer rd.Close()
+		return io.ReadAll(rd)
+	}
+	if w.base == nil {
+		return nil, &remoteError{op: "read " + t.String() + " " + h.String(), err: plumbing.ErrObjectNotFound}
+	}
+	typ, data, err := w.base.st.Read(h, 1<<62) // the fetch bounded its size
+	switch {
+	case errors.Is(err, gitwire.ErrMissing):
+		// The server's answer lacked it: another attempt may do better.
+		return nil, &remoteError{op: "read " + t.String() + " " + h.String(), err: plumbing.ErrObjectNotFound}
+	case err != nil:
+		return nil, &remoteError{op: "read " + h.String(), err: err}
+	case typ != t:
+		return nil, fmt.Errorf("gitops: %w: %s is a %s where a %s belongs", ErrUnsafeContent, h, typ, t)
+	}
+	return data, nil
+}
+
+// commitTree returns the root tree of commit h.
+func (w *workspace) commitTree(h plumbing.Hash) (plumbing.Hash, error) {
+	data, err := w.read(h, plumbing.CommitObject)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	var c object.Commit
+	if err := c.Decode(memoryObject(plumbing.CommitObject, data)); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("gitops: %w: commit %s does not parse", ErrUnsafeContent, h)
+	}
+	return c.TreeHash, nil
+}
+
+func memoryObject(t plumbing.ObjectType, data []byte) plumbing.EncodedObject {
+	o := &plumbing.MemoryObject{}
+	o.SetType(t)
+	_, _ = o.Write(data)
+	return o
+}
+
+// learnRemote records every fetched object, and every object a fetched tree
+// refers to, as present on the remote; every fetched tree is checked on the
+// way (see readTree).
+func (w *workspace) learnRemote(objects []gitwire.ObjectInfo) error {
+	for _, o := range objects {
+		w.known[o.Hash] = true
+		if o.Type != plumbing.TreeObject {
+			continue
+		}
+		t, err := w.readTree(o.Hash)
 		if err != nil {
 			return err
 		}
 		for _, e := range t.Entries {
 			w.known[e.Hash] = true
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func (w *workspace) put(o plumbing.EncodedObject) (plumbing.Hash, error) {
@@ -95,8 +214,35 @@ func (w *workspace) tree(entries []object.TreeEntry) (plumbing.Hash, error) {
 	return w.put(o)
 }
 
+// readTree reads tree h. A tree from the server is checked as git checks
+// what it checks out: entry names git refuses on any file system
+// (internal/pathcheck, protectNTFS and protectHFS included), and duplicate
+// names, are ErrUnsafeContent: nothing is built on them.
 func (w *workspace) readTree(h plumbing.Hash) (*object.Tree, error) {
-	return object.GetTree(w.st, h)
+	if t, ok := w.trees.m[h]; ok {
+		return t, nil
+	}
+	data, err := w.read(h, plumbing.TreeObject)
+	if err != nil {
+		return nil, err
+	}
+	var t object.Tree
+	if err := t.Decode(memoryObject(plumbing.TreeObject, data)); err != nil {
+		return nil, fmt.Errorf("gitops: %w: tree %s does not parse", ErrUnsafeContent, h)
+	}
+	seen := make(map[string]bool, len(t.Entries))
+	for _, e := range t.Entries {
+		why := pathcheck.EntryProblem(e.Name)
+		if why == "" && seen[e.Name] {
+			why = "duplicate entry name"
+		}
+		if why != "" {
+			return nil, fmt.Errorf("gitops: %w: tree %s: entry %q: %s", ErrUnsafeContent, h, truncate(e.Name), why)
+		}
+		seen[e.Name] = true
+	}
+	w.trees.put(h, &t, len(data))
+	return &t, nil
 }
 
 // filesTree writes files (paths relative to the tree, validated by

@@ -198,7 +198,8 @@ func TestTerminalErrors(t *testing.T) {
 		meta := stepMeta(promo, "render")
 		assert.Equal(t, kargoapi.PromotionStepStatusErrored, meta.Status)
 		assert.Contains(t, meta.Message, "an unrecoverable error occurred")
-		assert.Contains(t, meta.Message, "authentication required or refused")
+		assert.Contains(t, meta.Message, "unauthorized") // sparse.ErrUnauthorized
+		assert.Contains(t, meta.Message, "HTTP 401")
 		assert.Equal(t, uint32(0), meta.ErrorCount)
 		assert.NotNil(t, meta.FinishedAt)
 		assert.Equal(t, refused+1, e.world.Refused(), "one refused request, no retries")

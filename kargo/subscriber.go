@@ -230,7 +230,7 @@ func (p *pairSubscriber) DiscoverArtifacts(ctx context.Context, project string, 
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", SubscriptionType, err)
 	}
-	w, err := freight.NewWarehouse(sub.Subscription.Name, git, []*freight.ImageSource{images})
+	w, err := freight.NewWarehouse(sub.Subscription.Name, git, []freight.ImageLister{images})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", SubscriptionType, err)
 	}

@@ -61,7 +61,7 @@ type Stats struct {
 	// StrategyShallow or StrategyBranch: the one that produced the result.
 	Strategy string
 	// BytesReceived counts response bytes from the server, advertisements
-	// and retries included (over SSH, the packs only).
+	// and retries included (over SSH too).
 	BytesReceived int64
 	// Objects counts the objects received in packs.
 	Objects int
@@ -78,8 +78,10 @@ type Stats struct {
 // place, so dir appears complete or not at all. Symbolic links are
 // recreated as links; a link whose target is absolute or leaves the written
 // tree is refused with [ErrUnsafeContent] before anything is written.
-// Other failures are [ErrDestination] or the operating system's error;
-// retrying helps only after the cause is removed.
+// Other failures are [ErrDestination] (also for a directory or file that
+// cannot be written: the error names the repository path and the system's
+// reason, never a local path); retrying helps only after the cause is
+// removed.
 func (c *Checkout) WriteTo(dir string) error {
 	m, ok := c.FS.(*memFS)
 	if !ok {
@@ -94,7 +96,7 @@ func (c *Checkout) WriteTo(dir string) error {
 	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), "."+filepath.Base(dir)+".sparse-*")
 	if err != nil {
-		return fmt.Errorf("sparse: write checkout: %w", err)
+		return fmt.Errorf("sparse: write checkout: %w: create temporary directory: %v", ErrDestination, osReason(err))
 	}
 	if err := m.writeTree(tmp); err != nil {
 		_ = os.RemoveAll(tmp)
@@ -104,7 +106,7 @@ func (c *Checkout) WriteTo(dir string) error {
 	// non-empty one, so a concurrent writer cannot be overwritten.
 	if err := renameDir(tmp, dir); err != nil {
 		_ = os.RemoveAll(tmp)
-		return fmt.Errorf("sparse: write checkout: %w: %w", ErrDestination, errors.Unwrap(err))
+		return fmt.Errorf("sparse: write checkout: %w: rename into place: %v", ErrDestination, osReason(err))
 	}
 	return nil
 }
@@ -121,7 +123,7 @@ func checkDestination(dir string) error {
 		}
 		return nil
 	case err != nil:
-		return fmt.Errorf("%w: %w", ErrDestination, err)
+		return fmt.Errorf("%w: %v", ErrDestination, osReason(err))
 	case fi.Mode()&fs.ModeSymlink != 0:
 		return fmt.Errorf("%w: is a symbolic link", ErrDestination)
 	case !fi.IsDir():
@@ -129,7 +131,7 @@ func checkDestination(dir string) error {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrDestination, err)
+		return fmt.Errorf("%w: %v", ErrDestination, osReason(err))
 	}
 	if len(entries) > 0 {
 		return fmt.Errorf("%w: directory is not empty", ErrDestination)
@@ -196,18 +198,24 @@ func (m *memFS) linkLeaves(p string) bool {
 // directory. Files are created exclusively and without following links.
 func (m *memFS) writeTree(root string) error {
 	if err := os.Chmod(root, 0o755); err != nil {
-		return err
+		return fmt.Errorf("%w: %v", ErrDestination, osReason(err))
 	}
 	return m.walk(func(p string, n *node) error {
 		dst := filepath.Join(root, filepath.FromSlash(p))
+		var err error
 		switch {
 		case n.mode.IsDir():
-			return os.Mkdir(dst, 0o755)
+			err = os.Mkdir(dst, 0o755)
 		case n.mode&fs.ModeSymlink != 0:
-			return os.Symlink(string(n.data), dst)
+			err = os.Symlink(string(n.data), dst)
 		default:
-			return writeFile(dst, n.data, n.mode.Perm())
+			err = writeFile(dst, n.data, n.mode.Perm())
 		}
+		if err != nil {
+			// The repository path, never the temporary one.
+			return &PathError{Path: truncate(p), Reason: osReason(err).Error(), Err: ErrDestination}
+		}
+		return nil
 	})
 }
 

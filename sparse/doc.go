@@ -54,8 +54,21 @@
 // Received packs are streamed to an on-disk object store (a temporary
 // directory, or the cache) rather than held in memory; only the cone's
 // files are read into memory, within the limits set by [WithMaxFiles],
-// [WithMaxBlobSize] and [WithMaxTotalSize]. [WithMaxTransfer] bounds what
-// the fallbacks may download.
+// [WithMaxBlobSize] and [WithMaxTotalSize].
+//
+// # Limits
+//
+// What a server sends is bounded while it streams, before memory is
+// spent: [WithMaxTransfer] (bytes received, retries included),
+// [WithMaxObjects] (the objects a pack declares: checked before anything is
+// sized from the count), [WithMaxObjectSize] (any object's inflated size, a
+// delta's declared result included: checked before inflating or applying
+// it), [WithMaxInflated] (the inflated total) and delta chains. Packs are
+// stored as whole objects, so memory grows with the largest object allowed,
+// not with the pack. Cone paths are held to 64 components and 4096 bytes,
+// and count with the files' content toward [WithMaxTotalSize]. Under the
+// defaults, a fetch whose answers total at most 1 MiB stays under 128 MiB of
+// peak memory, whatever they hold.
 //
 // # Security
 //
@@ -63,14 +76,21 @@
 // looked up by the requested id, so a server cannot substitute content. A
 // commit the server does not have is an error, never an empty result. Cone
 // paths must be clean relative directory paths (no "..", no ".git", no
-// globs, no absolute paths); tree entries named "..", ".git" or containing
-// separators are refused. Symbolic links are kept as links: [Checkout.FS]
-// follows them only inside itself, and [Checkout.WriteTo] refuses links that
-// leave the written tree and never writes through a link. Gitlinks
+// globs, no absolute paths). Tree entries git would refuse to check out
+// are refused: "..", names containing separators, and every name git takes
+// for ".git" on some file system (core.protectNTFS and core.protectHFS:
+// ".git.", "git~1", ".git::$INDEX_ALLOCATION", ".g\u200cit"), with the same
+// validator gitops uses. Objects of the wrong type, deltas against objects
+// outside the pack (thin packs are never asked for) and duplicate entry
+// names are refused too. Symbolic links are kept as links: [Checkout.FS]
+// follows them only inside itself, and [Checkout.WriteTo] refuses links
+// that leave the written tree and never writes through a link. Gitlinks
 // (submodules) are reported in [Checkout.Submodules], never followed.
-// Credentials given as options or embedded in the URL are sent only as HTTP
-// authentication or SSH keys and never appear in errors or logs; URLs in
-// messages are redacted.
+// Credentials given as options or embedded in the URL are sent only to the
+// repository's origin (scheme, host and port) as HTTP authentication, or as
+// SSH keys, and never appear in errors or logs; URLs in messages are
+// redacted, and text a server sends back (ERR lines, 401 bodies) is
+// truncated and masked of every credential.
 //
 // # Concurrency
 //
@@ -81,11 +101,14 @@
 //
 // # Errors
 //
-// Errors wrap the sentinels in errors.go, tested with [errors.Is]:
-// [ErrInvalidRequest], [ErrInvalidPath], [ErrPathNotFound],
-// [ErrCommitNotFound], [ErrRefNotFound], [ErrUnsupportedServer],
-// [ErrLimitExceeded], [ErrUnsafeContent], [ErrCorrupt], [ErrTransfer] and
-// [ErrDestination]; [PathError] and [LimitError] carry details for
-// [errors.As]. Transient network failures (cut connections, HTTP 429, 502,
-// 503, 504) are retried with backoff before they surface as [ErrTransfer].
+// Errors match the six sentinels every railyard package shares —
+// [ErrInvalid], [ErrNotFound], [ErrUnauthorized], [ErrUnsafeContent],
+// [ErrLimitExceeded], [ErrUnavailable] — through more specific ones where
+// they say more: [ErrInvalidRequest], [ErrInvalidPath], [ErrDestination],
+// [ErrUnsupportedServer] (all [ErrInvalid]); [ErrPathNotFound],
+// [ErrCommitNotFound], [ErrRefNotFound] (all [ErrNotFound]); [ErrCorrupt]
+// ([ErrUnavailable]). [PathError] and [LimitError] carry details for
+// [errors.As]; [IsRetryable] says whether a retry can help. Transient
+// network failures (cut connections, HTTP 408, 429, 5xx) are retried with
+// backoff (see [WithRetries]) before they surface as [ErrUnavailable].
 package sparse

@@ -11,28 +11,37 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
-	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 )
 
 // errCommitRefused reports that the server refused a want of the commit
 // itself: every strategy that asks for it by id will fail the same way.
 var errCommitRefused = errors.New("server refused the commit id")
 
+// Object filters the strategies ask for.
+const (
+	filterBlobNone = "blob:none"
+	filterTree0    = "tree:0"
+	filterTree1    = "tree:1"
+)
+
 // Fetch reads the directories req.Paths of the repository at req.URL as
 // they are at commit req.Commit, downloading as little as the server
 // allows (see the package documentation for the strategies), and returns
 // them in memory.
 //
-// Errors wrap one of: [ErrInvalidRequest] or [ErrInvalidPath] for bad
-// input (including a cache or temporary directory that cannot be used); [ErrPathNotFound] when a path is missing at the commit or is not a
-// directory; [ErrCommitNotFound] when the server does not have or will not
-// serve the commit; [ErrUnsupportedServer] when no strategy fits the
-// server; [ErrLimitExceeded]; [ErrUnsafeContent] for hostile trees;
-// [ErrCorrupt] for objects that fail verification; [ErrTransfer] for
-// network failures that outlasted the retries (a later retry may help);
-// or the context's error. Errors never contain credentials.
+// Errors match one of the six shared sentinels, through a specific one
+// where it says more: [ErrInvalidRequest] or [ErrInvalidPath] for bad
+// input (including a cache or temporary directory that cannot be used),
+// [ErrUnsupportedServer] when no strategy fits the server (all three match
+// [ErrInvalid]); [ErrNotFound] for a missing repository, [ErrPathNotFound]
+// when a path is missing at the commit or is not a directory,
+// [ErrCommitNotFound] when the server does not have or will not serve the
+// commit; [ErrUnauthorized]; a *[LimitError] ([ErrLimitExceeded]);
+// [ErrUnsafeContent] for hostile trees; [ErrCorrupt] for objects that fail
+// verification and [ErrUnavailable] for network failures that outlasted
+// the retries (a later retry may help: [IsRetryable]); or the context's
+// error. Errors never contain credentials, local paths or more than a few
+// hundred bytes of the server's own words.
 func Fetch(ctx context.Context, req Request, opts ...Option) (*Checkout, error) {
 	o, err := newOptions(opts)
 	if err != nil {
@@ -44,7 +53,7 @@ func Fetch(ctx context.Context, req Request, opts ...Option) (*Checkout, error) 
 	}
 	co, err := fetch(ctx, v, o)
 	if err != nil {
-		return nil, fmt.Errorf("sparse: fetch %s at %s: %w", redactURL(v.url), v.commit, err)
+		return nil, fmt.Errorf("sparse: fetch %s at %s: %w", redactURL(v.url), v.commit, public(err))
 	}
 	return co, nil
 }
@@ -54,13 +63,16 @@ func fetch(ctx context.Context, v *validated, o *options) (*Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.close()
 	st, err := openStore(ctx, o, v.url)
 	if err != nil {
 		return nil, err
 	}
 	defer st.close()
-	if err := r.advertise(ctx); err != nil {
+	var refs []string
+	if v.branch != "" {
+		refs = append(refs, v.branch.String())
+	}
+	if err := r.advertise(ctx, refs, v.commit); err != nil {
 		return nil, err
 	}
 	j := &job{r: r, st: st, v: v, o: o}
@@ -96,7 +108,7 @@ type strategy struct {
 	// wants reports whether missing trees and blobs may be requested by
 	// id; levelFilter and coneFilter are used for those requests.
 	wants                   bool
-	levelFilter, coneFilter packp.Filter
+	levelFilter, coneFilter string
 	// limitFiltered means blobs missing after the cone request were left
 	// out by a blob:limit filter, so they are over the size limit.
 	limitFiltered bool
@@ -106,33 +118,33 @@ type strategy struct {
 // allow for this request.
 func (j *job) strategies() []strategy {
 	r := j.r
-	filter := r.supports(capability.Filter)
+	filter := r.supports("filter")
 	// uploadpack.allowAnySHA1InWant advertises allow-reachable-sha1-in-want too.
-	objectWants := r.supports(capability.AllowReachableSHA1InWant)
-	commitWant := objectWants || r.supports(capability.AllowTipSHA1InWant) || r.advertises(j.v.commit)
+	objectWants := r.supports("allow-reachable-sha1-in-want")
+	commitWant := objectWants || r.supports("allow-tip-sha1-in-want") || r.advertises(j.v.commit)
 	var out []strategy
 	if filter && objectWants {
 		walk := strategy{
 			name:   StrategyPathWalk,
-			commit: func(ctx context.Context) error { return j.fetchCommit(ctx, packp.FilterTreeDepth(1)) },
+			commit: func(ctx context.Context) error { return j.fetchCommit(ctx, filterTree1) },
 			wants:  true,
 			// An explicitly wanted tree is always sent; tree:0 leaves out
 			// everything below it.
-			levelFilter: packp.FilterTreeDepth(0),
-			coneFilter:  packp.FilterBlobNone(),
+			levelFilter: filterTree0,
+			coneFilter:  filterBlobNone,
 		}
 		if j.o.cacheDir == "" {
 			// Nothing to reuse: take trees and small blobs in one request;
 			// the server leaves out blobs over the limit.
-			walk.coneFilter = packp.FilterBlobLimit(uint64(j.o.maxBlob)+1, packp.BlobLimitPrefixNone)
+			walk.coneFilter = fmt.Sprintf("blob:limit=%d", j.o.maxBlob+1)
 			walk.limitFiltered = true
 		}
 		out = append(out, walk, strategy{
 			name:        StrategyBlobless,
-			commit:      func(ctx context.Context) error { return j.fetchCommit(ctx, packp.FilterBlobNone()) },
+			commit:      func(ctx context.Context) error { return j.fetchCommit(ctx, filterBlobNone) },
 			wants:       true,
-			levelFilter: packp.FilterBlobNone(),
-			coneFilter:  packp.FilterBlobNone(),
+			levelFilter: filterBlobNone,
+			coneFilter:  filterBlobNone,
 		})
 	}
 	if commitWant {
@@ -163,7 +175,7 @@ func (j *job) run(ctx context.Context) (*Checkout, error) {
 		if err == nil {
 			return co, nil
 		}
-		if !errors.Is(err, errRefused) {
+		if !refused(err) {
 			return nil, err
 		}
 		commitRefused = commitRefused || errors.Is(err, errCommitRefused)
@@ -171,9 +183,9 @@ func (j *job) run(ctx context.Context) (*Checkout, error) {
 		j.r.log.Debug("strategy refused by server; falling back", "strategy", s.name, "err", err)
 	}
 	if commitRefused {
-		return nil, fmt.Errorf("%w: %v", ErrCommitNotFound, last)
+		return nil, fmt.Errorf("%w: %v", ErrCommitNotFound, j.r.secrets.String(last.Error()))
 	}
-	return nil, fmt.Errorf("%w: %v", ErrUnsupportedServer, last)
+	return nil, fmt.Errorf("%w: %v", ErrUnsupportedServer, j.r.secrets.String(last.Error()))
 }
 
 func (j *job) try(ctx context.Context, s strategy) (*Checkout, error) {
@@ -193,7 +205,7 @@ func (j *job) try(ctx context.Context, s strategy) (*Checkout, error) {
 		return nil, err
 	}
 	co.Stats.Strategy = s.name
-	co.Stats.BytesReceived, co.Stats.Objects, co.Stats.RoundTrips = j.r.meter.stats()
+	co.Stats.BytesReceived, co.Stats.Objects, co.Stats.RoundTrips = j.r.stats()
 	return co, nil
 }
 
@@ -217,9 +229,9 @@ func (j *job) haveCommit() bool {
 
 // fetchCommit fetches the commit at depth 1 with filter, and checks that
 // the server sent it.
-func (j *job) fetchCommit(ctx context.Context, filter packp.Filter) error {
-	_, err := j.r.fetch(ctx, j.st.st, []plumbing.Hash{j.v.commit}, 1, filter)
-	if errors.Is(err, errRefused) && strings.Contains(err.Error(), "not our ref") {
+func (j *job) fetchCommit(ctx context.Context, filter string) error {
+	_, err := j.r.fetch(ctx, j.st, []plumbing.Hash{j.v.commit}, 1, filter)
+	if notOurRef(err) {
 		return fmt.Errorf("%w: %w", errCommitRefused, err)
 	}
 	if err != nil {
@@ -238,23 +250,23 @@ const maxDeepen = 1 << 20
 // commit shows up, looking at commits only when the server filters.
 func (j *job) deepenBranch(ctx context.Context) error {
 	ref := j.v.branch.String()
-	tip, ok := j.r.adv.References[ref]
+	tip, ok := j.r.adv.Refs[ref]
 	if !ok {
 		return fmt.Errorf("%w: branch %q is not on the server", ErrCommitNotFound, j.v.branch.Short())
 	}
-	var filter packp.Filter
-	if j.r.supports(capability.Filter) {
-		filter = packp.FilterTreeDepth(0)
+	var filter string
+	if j.r.supports("filter") {
+		filter = filterTree0
 	}
 	for depth := 1; depth <= maxDeepen; depth *= 2 {
-		shallows, err := j.r.fetch(ctx, j.st.st, []plumbing.Hash{tip}, depth, filter)
+		shallows, err := j.r.fetch(ctx, j.st, []plumbing.Hash{tip}, depth, filter)
 		if err != nil {
 			return err
 		}
 		if j.st.has(j.v.commit) {
 			if filter != "" {
 				// Found at this depth: now take the trees and blobs.
-				if _, err := j.r.fetch(ctx, j.st.st, []plumbing.Hash{tip}, depth, ""); err != nil {
+				if _, err := j.r.fetch(ctx, j.st, []plumbing.Hash{tip}, depth, ""); err != nil {
 					return err
 				}
 			}
@@ -289,11 +301,11 @@ func (j *job) materialize(ctx context.Context, s strategy) (*Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, subs, err := j.listCone(ctx, s, cones)
+	files, subs, pathBytes, err := j.listCone(ctx, s, cones)
 	if err != nil {
 		return nil, err
 	}
-	fsys, err := j.readFiles(ctx, s, files)
+	fsys, err := j.readFiles(ctx, s, files, pathBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +326,7 @@ func (j *job) missing(err error, what string) error {
 
 // ensure requests the objects of hs that are not in the store, if the
 // strategy allows wants by id.
-func (j *job) ensure(ctx context.Context, s strategy, hs []plumbing.Hash, filter packp.Filter, what string) error {
+func (j *job) ensure(ctx context.Context, s strategy, hs []plumbing.Hash, filter string, what string) error {
 	var missing []plumbing.Hash
 	seen := map[plumbing.Hash]bool{}
 	for _, h := range hs {
@@ -329,7 +341,7 @@ func (j *job) ensure(ctx context.Context, s strategy, hs []plumbing.Hash, filter
 	if !s.wants {
 		return j.missing(errMissing, what)
 	}
-	_, err := j.r.fetch(ctx, j.st.st, missing, 0, filter)
+	_, err := j.r.fetch(ctx, j.st, missing, 0, filter)
 	return err
 }
 
@@ -380,13 +392,13 @@ func (j *job) walkPaths(ctx context.Context, s strategy, root plumbing.Hash) (ma
 			switch {
 			case !ok:
 				return nil, &PathError{Path: c.path, Reason: fmt.Sprintf("%q does not exist", prefix), Err: ErrPathNotFound}
-			case e.Mode != filemode.Dir:
+			case e.mode != filemode.Dir:
 				return nil, &PathError{Path: c.path, Reason: fmt.Sprintf("%q is not a directory", prefix), Err: ErrPathNotFound}
 			case c.depth == len(c.elems)-1:
-				cones[c.path] = e.Hash
+				cones[c.path] = e.hash
 			default:
 				c.depth++
-				c.tree = e.Hash
+				c.tree = e.hash
 				next = append(next, c)
 			}
 		}
@@ -395,39 +407,45 @@ func (j *job) walkPaths(ctx context.Context, s strategy, root plumbing.Hash) (ma
 	return cones, nil
 }
 
-func findEntry(entries []object.TreeEntry, name string) (object.TreeEntry, bool) {
+func findEntry(entries []treeEntry, name string) (treeEntry, bool) {
 	for _, e := range entries {
-		if e.Name == name {
+		if e.name == name {
 			return e, true
 		}
 	}
-	return object.TreeEntry{}, false
+	return treeEntry{}, false
 }
 
 // listCone lists every file below the cone roots, fetching missing trees
-// level by level, and checks the file count limit.
-func (j *job) listCone(ctx context.Context, s strategy, cones map[string]plumbing.Hash) ([]file, []Submodule, error) {
+// level by level. It checks the file count limit, and bounds the paths the
+// checkout will hold — each to maxPathDepth components and maxPathLen
+// bytes, all of them with the files' content to the total size limit —
+// before building them. It returns the bytes of path it built.
+func (j *job) listCone(ctx context.Context, s strategy, cones map[string]plumbing.Hash) ([]file, []Submodule, int64, error) {
 	type dir struct {
-		path string
-		hash plumbing.Hash
+		path  string
+		depth int
+		hash  plumbing.Hash
 	}
 	var queue []dir
+	var pathBytes int64
 	for _, p := range j.v.paths {
-		queue = append(queue, dir{p, cones[p]})
+		queue = append(queue, dir{p, strings.Count(p, "/") + 1, cones[p]})
+		pathBytes += int64(len(p))
 	}
 	var files []file
 	var subs []Submodule
 	dirs := 0
 	for len(queue) > 0 {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		hs := make([]plumbing.Hash, len(queue))
 		for i, d := range queue {
 			hs[i] = d.hash
 		}
 		if err := j.ensure(ctx, s, hs, s.coneFilter, "tree"); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		// A cone tree identical to one fetched alone on the way to another
 		// path is present without its entries: ask for it again.
@@ -439,50 +457,64 @@ func (j *job) listCone(ctx context.Context, s strategy, cones map[string]plumbin
 			}
 		}
 		if len(again) > 0 && s.wants {
-			if _, err := j.r.fetch(ctx, j.st.st, again, 0, s.coneFilter); err != nil {
-				return nil, nil, err
+			if _, err := j.r.fetch(ctx, j.st, again, 0, s.coneFilter); err != nil {
+				return nil, nil, 0, err
 			}
 		}
 		var next []dir
 		for _, d := range queue {
 			entries, err := j.st.tree(d.hash)
 			if err != nil {
-				return nil, nil, j.missing(err, "tree")
+				return nil, nil, 0, j.missing(err, "tree")
 			}
 			for _, e := range entries {
-				p := d.path + "/" + e.Name
-				switch e.Mode {
+				// Checked before the path is built: a few KiB of trees
+				// nesting long names would otherwise make hundreds of MiB
+				// of paths.
+				size := int64(len(d.path) + 1 + len(e.name))
+				switch {
+				case d.depth+1 > maxPathDepth:
+					return nil, nil, 0, &LimitError{Limit: "path depth", Max: maxPathDepth, Path: truncate(d.path)}
+				case size > maxPathLen:
+					return nil, nil, 0, &LimitError{Limit: "path length", Max: maxPathLen, Path: truncate(d.path)}
+				case pathBytes+size > j.o.maxTotal:
+					return nil, nil, 0, &LimitError{Limit: "total size", Max: j.o.maxTotal, Path: truncate(d.path)}
+				}
+				pathBytes += size
+				p := d.path + "/" + e.name
+				switch e.mode {
 				case filemode.Dir:
 					// Directories and gitlinks are bounded too: entries
 					// sharing one subtree make millions of them out of a
 					// few hostile bytes.
 					if dirs == j.o.maxFiles {
-						return nil, nil, &LimitError{Limit: "files", Max: int64(j.o.maxFiles), Path: p}
+						return nil, nil, 0, &LimitError{Limit: "files", Max: int64(j.o.maxFiles), Path: truncate(p)}
 					}
 					dirs++
-					next = append(next, dir{p, e.Hash})
+					next = append(next, dir{p, d.depth + 1, e.hash})
 				case filemode.Submodule:
 					if len(subs) == j.o.maxFiles {
-						return nil, nil, &LimitError{Limit: "files", Max: int64(j.o.maxFiles), Path: p}
+						return nil, nil, 0, &LimitError{Limit: "files", Max: int64(j.o.maxFiles), Path: truncate(p)}
 					}
-					subs = append(subs, Submodule{Path: p, Commit: e.Hash.String()})
+					subs = append(subs, Submodule{Path: p, Commit: e.hash.String()})
 				default:
 					if len(files) == j.o.maxFiles {
-						return nil, nil, &LimitError{Limit: "files", Max: int64(j.o.maxFiles), Path: p}
+						return nil, nil, 0, &LimitError{Limit: "files", Max: int64(j.o.maxFiles), Path: truncate(p)}
 					}
-					files = append(files, file{path: p, mode: e.Mode, hash: e.Hash})
+					files = append(files, file{path: p, mode: e.mode, hash: e.hash})
 				}
 			}
 		}
 		queue = next
 	}
 	sort.Slice(subs, func(a, b int) bool { return subs[a].Path < subs[b].Path })
-	return files, subs, nil
+	return files, subs, pathBytes, nil
 }
 
 // readFiles fetches the blobs the store lacks and reads every file,
-// enforcing the size limits.
-func (j *job) readFiles(ctx context.Context, s strategy, files []file) (*memFS, error) {
+// enforcing the size limits: each blob's, and the total of content and
+// paths held (pathBytes already). Files sharing a blob share its bytes.
+func (j *job) readFiles(ctx context.Context, s strategy, files []file, pathBytes int64) (*memFS, error) {
 	hs := make([]plumbing.Hash, 0, len(files))
 	for _, f := range files {
 		if s.limitFiltered && !j.st.has(f.hash) {
@@ -494,21 +526,37 @@ func (j *job) readFiles(ctx context.Context, s strategy, files []file) (*memFS, 
 		return nil, err
 	}
 	fsys := newMemFS()
-	var total int64
+	total := pathBytes
+	read := map[plumbing.Hash][]byte{}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		data, err := j.st.read(f.hash, plumbing.BlobObject, j.o.maxBlob)
-		var big *tooBigError
-		if errors.As(err, &big) {
-			return nil, &LimitError{Limit: "blob size", Max: j.o.maxBlob, Path: f.path}
-		}
-		if err != nil {
-			return nil, j.missing(err, "blob")
-		}
-		if total += int64(len(data)); total > j.o.maxTotal {
-			return nil, &LimitError{Limit: "total size", Max: j.o.maxTotal, Path: f.path}
+		data, ok := read[f.hash]
+		if !ok {
+			// Sized from the object's header before it is read: the
+			// limits hold before memory is spent.
+			if _, size, err := j.st.Size(f.hash); err == nil {
+				if size > j.o.maxBlob {
+					return nil, &LimitError{Limit: "blob size", Max: j.o.maxBlob, Path: f.path}
+				}
+				if total+size > j.o.maxTotal {
+					return nil, &LimitError{Limit: "total size", Max: j.o.maxTotal, Path: f.path}
+				}
+			}
+			var err error
+			data, err = j.st.read(f.hash, plumbing.BlobObject, j.o.maxBlob)
+			var big *tooBigError
+			if errors.As(err, &big) {
+				return nil, &LimitError{Limit: "blob size", Max: j.o.maxBlob, Path: f.path}
+			}
+			if err != nil {
+				return nil, j.missing(err, "blob")
+			}
+			if total += int64(len(data)); total > j.o.maxTotal {
+				return nil, &LimitError{Limit: "total size", Max: j.o.maxTotal, Path: f.path}
+			}
+			read[f.hash] = data
 		}
 		fsys.add(f.path, fileMode(f.mode), data)
 	}

@@ -1,29 +1,52 @@
 package sparse
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
-	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+
+	"github.com/railyard-gitops/railyard/internal/httpx"
+	"github.com/railyard-gitops/railyard/internal/pathcheck"
 )
 
 // Default limits. They are deliberately small for a deploy package: raise
 // them with the corresponding options when a cone is legitimately bigger.
+// Together they keep a fetch whose answers total at most 1 MiB under
+// 128 MiB of peak memory.
 const (
-	DefaultMaxBlobSize  = 16 << 20 // 16 MiB per file
-	DefaultMaxFiles     = 10_000
-	DefaultMaxTotalSize = 256 << 20 // 256 MiB for all files of the cone
-	DefaultMaxTransfer  = 4 << 30   // 4 GiB received from the server
-	DefaultRetries      = 3
+	DefaultMaxBlobSize = 16 << 20 // 16 MiB per file of the cone
+	DefaultMaxFiles    = 10_000
+	// DefaultMaxTotalSize bounds the cone held in memory by a [Checkout]:
+	// its files' content and their paths. It was 256 MiB; a few KiB of
+	// compressed answer can inflate to that, which a process sharing its
+	// memory with others cannot afford.
+	DefaultMaxTotalSize = 64 << 20 // 64 MiB
+	// DefaultMaxTransfer bounds the bytes received from the server over a
+	// fetch; only the fallback strategies come near it.
+	DefaultMaxTransfer = 1 << 30 // 1 GiB
+	// DefaultMaxObjects bounds the objects one pack may declare.
+	DefaultMaxObjects = 1_000_000
+	// DefaultMaxObjectSize bounds any one object received (a delta's
+	// result included); it is raised to the blob size limit when that is
+	// larger. Memory while a pack is read grows with it.
+	DefaultMaxObjectSize = 16 << 20 // 16 MiB
+	// DefaultMaxInflated bounds the bytes inflated over a fetch: the CPU
+	// and disk a server can make it spend.
+	DefaultMaxInflated = 2 << 30 // 2 GiB
+	DefaultRetries     = 3
+	// DefaultMinWait and DefaultMaxWait bound the backoff between retries.
+	DefaultMinWait = 100 * time.Millisecond
+	DefaultMaxWait = 5 * time.Second
 )
 
 // Option configures [Fetch] and [Resolve]. Options are applied in order; a
-// later option of the same kind replaces an earlier one.
+// later option of the same kind replaces an earlier one. A nil Option is
+// ignored.
 type Option interface {
 	apply(*options) error
 }
@@ -40,44 +63,77 @@ type Progress struct {
 	RoundTrips    int   // requests sent so far
 }
 
+// Credentials are HTTP credentials for one host: Token, when set, is sent
+// as a bearer token; otherwise Username and Password as basic auth.
+type Credentials struct {
+	Username, Password, Token string
+}
+
+// CredentialsFunc returns the credentials for host (host[:port] of the
+// repository's origin). It is called for each HTTP request, so a rotating
+// token (a GitHub App installation token, say) stays fresh; it must be
+// safe for concurrent use.
+type CredentialsFunc func(ctx context.Context, host string) (Credentials, error)
+
 type options struct {
-	logger      *slog.Logger
-	httpClient  *http.Client
-	httpAuth    transport.AuthMethod
-	sshUser     string
-	sshKey      []byte
-	sshPass     string
-	knownHosts  []string
-	cacheDir    string
-	tempDir     string
-	maxBlob     int64
-	maxFiles    int
-	maxTotal    int64
-	maxTransfer int64
-	retries     int
-	progress    func(Progress)
+	logger        *slog.Logger
+	httpClient    *http.Client
+	creds         httpx.CredentialsFunc
+	secrets       []string // static credentials, for redaction
+	sshUser       string
+	sshKey        []byte
+	sshPass       string
+	knownHosts    []string
+	cacheDir      string
+	tempDir       string
+	maxBlob       int64
+	maxFiles      int
+	maxTotal      int64
+	maxTransfer   int64
+	maxObjects    int64
+	maxObjectSize int64
+	objectSizeSet bool
+	maxInflated   int64
+	retries       int
+	minWait       time.Duration
+	maxWait       time.Duration
+	progress      func(Progress)
 }
 
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
-		logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		tempDir:     os.TempDir(),
-		maxBlob:     DefaultMaxBlobSize,
-		maxFiles:    DefaultMaxFiles,
-		maxTotal:    DefaultMaxTotalSize,
-		maxTransfer: DefaultMaxTransfer,
-		retries:     DefaultRetries,
+		logger:        slog.New(slog.DiscardHandler),
+		tempDir:       os.TempDir(),
+		maxBlob:       DefaultMaxBlobSize,
+		maxFiles:      DefaultMaxFiles,
+		maxTotal:      DefaultMaxTotalSize,
+		maxTransfer:   DefaultMaxTransfer,
+		maxObjects:    DefaultMaxObjects,
+		maxObjectSize: DefaultMaxObjectSize,
+		maxInflated:   DefaultMaxInflated,
+		retries:       DefaultRetries,
+		minWait:       DefaultMinWait,
+		maxWait:       DefaultMaxWait,
 	}
 	for _, opt := range opts {
 		if opt == nil {
-			return nil, fmt.Errorf("%w: nil option", ErrInvalidRequest)
+			continue
 		}
 		if err := opt.apply(o); err != nil {
 			return nil, err
 		}
 	}
-	if o.httpAuth != nil && o.sshKey != nil {
+	if o.creds != nil && o.sshKey != nil {
 		return nil, fmt.Errorf("%w: both HTTP and SSH credentials given", ErrInvalidRequest)
+	}
+	if o.maxBlob > o.maxObjectSize {
+		if o.objectSizeSet {
+			return nil, fmt.Errorf("%w: max blob size %d above max object size %d", ErrInvalidRequest, o.maxBlob, o.maxObjectSize)
+		}
+		o.maxObjectSize = o.maxBlob
+	}
+	if o.minWait > o.maxWait {
+		return nil, fmt.Errorf("%w: minimum wait %s above maximum %s", ErrInvalidRequest, o.minWait, o.maxWait)
 	}
 	return o, nil
 }
@@ -90,8 +146,8 @@ func positive(name string, n int64) error {
 }
 
 // WithLogger sets the logger for debug lines about round trips, strategy
-// choices and fallbacks, with URLs redacted. A nil logger is refused. The
-// default is a logger that discards everything.
+// choices and fallbacks, with URLs and credentials redacted. A nil logger
+// is refused. The default is a logger that discards everything.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) error {
 		if l == nil {
@@ -102,10 +158,12 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// WithHTTPClient sets the HTTP client used for http and https URLs, for
-// example to trust a private CA or to go through a proxy. The client's
-// Transport is wrapped to count bytes; its redirect policy is kept. The
-// default is a client using [http.DefaultTransport].
+// WithHTTPClient sets the HTTP client whose Transport carries every
+// request for http and https URLs, for example to trust a private CA or to
+// go through a proxy. Its Timeout and Jar are kept; its redirect policy is
+// replaced by railyard's (bounded, never from https to http), and
+// credentials are added per request, only for the repository's origin.
+// The default is a client on [http.DefaultTransport].
 func WithHTTPClient(c *http.Client) Option {
 	return optionFunc(func(o *options) error {
 		if c == nil {
@@ -117,34 +175,56 @@ func WithHTTPClient(c *http.Client) Option {
 }
 
 // WithBasicAuth sends HTTP basic credentials, for example a user name and a
-// personal access token. Credentials never appear in errors or logs. The
-// default is no credentials.
+// personal access token, to the repository's origin only. Credentials never
+// appear in errors or logs. The default is no credentials (or those in the
+// URL).
 func WithBasicAuth(user, password string) Option {
 	return optionFunc(func(o *options) error {
 		if user == "" && password == "" {
 			return fmt.Errorf("%w: empty basic credentials", ErrInvalidRequest)
 		}
-		o.httpAuth = &githttp.BasicAuth{Username: user, Password: password}
+		o.creds = httpx.Static(httpx.Credentials{Username: user, Password: password})
+		o.secrets = append(o.secrets, password)
 		return nil
 	})
 }
 
-// WithBearerToken sends an HTTP "Authorization: Bearer" token. The token
-// never appears in errors or logs. The default is no credentials.
+// WithBearerToken sends an HTTP "Authorization: Bearer" token to the
+// repository's origin only. The token never appears in errors or logs. The
+// default is no credentials (or those in the URL).
 func WithBearerToken(token string) Option {
 	return optionFunc(func(o *options) error {
 		if token == "" {
 			return fmt.Errorf("%w: empty token", ErrInvalidRequest)
 		}
-		o.httpAuth = &githttp.TokenAuth{Token: token}
+		o.creds = httpx.Static(httpx.Credentials{Token: token})
+		o.secrets = append(o.secrets, token)
+		return nil
+	})
+}
+
+// WithCredentials asks fn for HTTP credentials before each request to the
+// repository's origin, with the origin's host; other origins (a redirect
+// elsewhere) never receive them. Every credential fn hands out is kept out
+// of errors and logs. A failing fn fails the fetch with [ErrUnauthorized].
+// The default is no credentials (or those in the URL).
+func WithCredentials(fn CredentialsFunc) Option {
+	return optionFunc(func(o *options) error {
+		if fn == nil {
+			return fmt.Errorf("%w: nil credentials function", ErrInvalidRequest)
+		}
+		o.creds = func(ctx context.Context, host string) (httpx.Credentials, error) {
+			c, err := fn(ctx, host)
+			return httpx.Credentials(c), err
+		}
 		return nil
 	})
 }
 
 // WithSSHKey authenticates ssh:// and scp-like URLs with a PEM-encoded
-// private key, optionally protected by passphrase. The key is parsed when
-// [Fetch] starts; a key that does not parse is an [ErrInvalidRequest]. The
-// default is no key (ssh URLs then fail with [ErrTransfer]).
+// private key, optionally protected by passphrase. A key that does not
+// parse is an [ErrInvalidRequest]. The default is no key: ssh URLs then
+// authenticate through ssh-agent.
 func WithSSHKey(user string, privateKeyPEM []byte, passphrase string) Option {
 	return optionFunc(func(o *options) error {
 		if user == "" || len(privateKeyPEM) == 0 {
@@ -159,8 +239,9 @@ func WithSSHKey(user string, privateKeyPEM []byte, passphrase string) Option {
 }
 
 // WithSSHKnownHosts sets the known_hosts files against which SSH host keys
-// are checked. The default is the files named by $SSH_KNOWN_HOSTS, else
-// ~/.ssh/known_hosts and /etc/ssh/ssh_known_hosts.
+// are checked (with a key or through ssh-agent). The default is the files
+// named by $SSH_KNOWN_HOSTS, else ~/.ssh/known_hosts and
+// /etc/ssh/ssh_known_hosts.
 func WithSSHKnownHosts(files ...string) Option {
 	return optionFunc(func(o *options) error {
 		if len(files) == 0 {
@@ -175,12 +256,11 @@ func WithSSHKnownHosts(files ...string) Option {
 // commit downloads only the objects it lacks. Several processes may share
 // dir: each fetch holds an exclusive file lock on it while it runs. Objects
 // are kept apart per repository URL, so one repository's objects never
-// answer for a commit another repository does not have. Every
-// object read from the cache is verified against its id; a corrupt cache is
-// emptied and the fetch redone from the network. The cache only grows
-// (one pack per request); remove the directory to reclaim space. The
-// default is no cache: a
-// private temporary directory removed before Fetch returns.
+// answer for a commit another repository does not have. Every object read
+// from the cache is verified against its id; a corrupt cache is emptied
+// and the fetch redone from the network. The cache only grows (one pack per
+// request); remove the directory to reclaim space. The default is no
+// cache: a private temporary directory removed before Fetch returns.
 func WithCache(dir string) Option {
 	return optionFunc(func(o *options) error {
 		if dir == "" {
@@ -203,8 +283,10 @@ func WithTempDir(dir string) Option {
 	})
 }
 
-// WithMaxBlobSize limits the size of any one file of the cone, in bytes.
-// The default is [DefaultMaxBlobSize] (16 MiB).
+// WithMaxBlobSize limits the size of any one file of the cone, in bytes;
+// blobs over it are not even downloaded where the server filters. It
+// raises [WithMaxObjectSize]'s default when larger. The default is
+// [DefaultMaxBlobSize] (16 MiB).
 func WithMaxBlobSize(n int64) Option {
 	return optionFunc(func(o *options) error {
 		o.maxBlob = n
@@ -222,9 +304,10 @@ func WithMaxFiles(n int) Option {
 	})
 }
 
-// WithMaxTotalSize limits the summed size of all files of the cone, in
-// bytes; the [Checkout] holds them in memory. The default is
-// [DefaultMaxTotalSize] (256 MiB).
+// WithMaxTotalSize limits what the [Checkout] holds in memory: the summed
+// size of the cone's files and of their paths, in bytes. Paths are also
+// held to 64 components and 4096 bytes each ([LimitError] "path depth",
+// "path length"). The default is [DefaultMaxTotalSize] (64 MiB).
 func WithMaxTotalSize(n int64) Option {
 	return optionFunc(func(o *options) error {
 		o.maxTotal = n
@@ -235,7 +318,7 @@ func WithMaxTotalSize(n int64) Option {
 // WithMaxTransfer limits the bytes received from the server over the whole
 // fetch, retries included. It bounds the fallback strategies, which may
 // download a whole tree or history. The default is [DefaultMaxTransfer]
-// (4 GiB).
+// (1 GiB).
 func WithMaxTransfer(n int64) Option {
 	return optionFunc(func(o *options) error {
 		o.maxTransfer = n
@@ -243,16 +326,52 @@ func WithMaxTransfer(n int64) Option {
 	})
 }
 
-// WithRetries sets how many times a request that failed transiently (cut
-// connection, HTTP 429, 502, 503 or 504) is retried, with exponential
-// backoff and jitter, honouring Retry-After, bounded by the context. Zero
-// disables retries. The default is [DefaultRetries] (3).
-func WithRetries(n int) Option {
+// WithMaxObjects limits the objects one pack from the server may declare
+// (and so hold); a pack declaring more is refused before it is read. The
+// default is [DefaultMaxObjects] (1,000,000).
+func WithMaxObjects(n int) Option {
 	return optionFunc(func(o *options) error {
-		if n < 0 {
-			return fmt.Errorf("%w: negative retries", ErrInvalidRequest)
+		o.maxObjects = int64(n)
+		return positive("max objects", int64(n))
+	})
+}
+
+// WithMaxObjectSize limits the inflated size of any one object the server
+// sends — a delta's result included — checked before it is inflated.
+// Memory while a pack is read grows with it (about twice it). The default
+// is [DefaultMaxObjectSize] (16 MiB), or the blob size limit when larger.
+func WithMaxObjectSize(n int64) Option {
+	return optionFunc(func(o *options) error {
+		o.maxObjectSize, o.objectSizeSet = n, true
+		return positive("max object size", n)
+	})
+}
+
+// WithMaxInflated limits the bytes inflated from the server's packs over
+// the whole fetch (every object, delta results included): it bounds the
+// CPU and disk a server can make a fetch spend, as a few KiB of
+// compressed data may inflate to gigabytes. The default is
+// [DefaultMaxInflated] (2 GiB).
+func WithMaxInflated(n int64) Option {
+	return optionFunc(func(o *options) error {
+		o.maxInflated = n
+		return positive("max inflated", n)
+	})
+}
+
+// WithRetries sets how many times a request that failed transiently (cut
+// connection, HTTP 408, 429, 5xx) is retried after the first try: n times,
+// waiting a random duration up to minWait, doubling up to maxWait (full
+// jitter), or the server's Retry-After when longer (up to maxWait; a
+// longer one ends the retries), bounded by the context. Zero disables
+// retries. The default is [DefaultRetries] (3), [DefaultMinWait] (100ms)
+// and [DefaultMaxWait] (5s).
+func WithRetries(n int, minWait, maxWait time.Duration) Option {
+	return optionFunc(func(o *options) error {
+		if n < 0 || minWait < 0 || maxWait < 0 {
+			return fmt.Errorf("%w: retries %d, waits %s..%s", ErrInvalidRequest, n, minWait, maxWait)
 		}
-		o.retries = n
+		o.retries, o.minWait, o.maxWait = n, minWait, maxWait
 		return nil
 	})
 }
@@ -269,3 +388,10 @@ func WithProgress(fn func(Progress)) Option {
 		return nil
 	})
 }
+
+// maxPathDepth and maxPathLen bound the paths of a cone, as git's own
+// checks do on most systems.
+const (
+	maxPathDepth = pathcheck.MaxDepth
+	maxPathLen   = pathcheck.MaxPathLen
+)

@@ -98,7 +98,7 @@ func TestFaultStorm(t *testing.T) {
 			for i := w; i < *stormFetches; i += workers {
 				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 				co, err := sparse.Fetch(ctx, sparse.Request{URL: h.url, Commit: h.commits[1], Paths: paths},
-					sparse.WithRetries(2))
+					sparse.WithRetries(2, time.Millisecond, 10*time.Millisecond))
 				cancel()
 				if err != nil {
 					failed.Add(1)
@@ -152,7 +152,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		{"http://bot:" + secret + "@127.0.0.1:1/x.git", nil},
 		{"ftp://bot:" + secret + "@host/x.git", nil},
 	} {
-		opts := append([]sparse.Option{sparse.WithLogger(logger), sparse.WithRetries(1)}, tc.opts...)
+		opts := append([]sparse.Option{sparse.WithLogger(logger), sparse.WithRetries(1, time.Millisecond, 10*time.Millisecond)}, tc.opts...)
 		_, err := sparse.Fetch(context.Background(), sparse.Request{URL: tc.url, Commit: h.commits[0], Paths: []string{"k8s/nope"}}, opts...)
 		errs = append(errs, err)
 		_, err = sparse.Resolve(context.Background(), tc.url, "nope", opts...)

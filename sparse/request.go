@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/railyard-gitops/railyard/internal/pathcheck"
 )
 
 // Limits on a [Request]'s shape, to keep hostile input cheap to refuse.
@@ -253,12 +255,16 @@ func validatePath(p string) error {
 		switch {
 		case elem == "..":
 			return bad(`contains ".."`)
-		case strings.EqualFold(elem, ".git"):
+		case pathcheck.IsDotGit(elem):
 			return bad(`contains ".git"`)
 		}
 	}
 	if path.Clean(p) != p {
 		return bad("not clean (empty, \".\" or trailing elements)")
+	}
+	// The same rules as the tree entries the cone will hold.
+	if why := pathcheck.PathProblem(p); why != "" {
+		return bad(why)
 	}
 	return nil
 }

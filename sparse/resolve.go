@@ -2,7 +2,6 @@ package sparse
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -18,8 +17,9 @@ import (
 // commit they point at.
 //
 // Errors wrap [ErrInvalidRequest] (bad URL, ref name or option),
-// [ErrRefNotFound], [ErrTransfer] (a later retry may help) or the context's
-// error. Only the transport and logging options ([WithHTTPClient], the
+// [ErrRefNotFound] (also for an empty repository), [ErrNotFound] (no
+// repository), [ErrUnauthorized], [ErrUnavailable] (a later retry may
+// help) or the context's error. Only the transport and logging options ([WithHTTPClient], the
 // credentials, [WithRetries], [WithLogger]) matter here.
 func Resolve(ctx context.Context, url, ref string, opts ...Option) (string, error) {
 	o, err := newOptions(opts)
@@ -38,29 +38,31 @@ func Resolve(ctx context.Context, url, ref string, opts ...Option) (string, erro
 	if err != nil {
 		return "", fmt.Errorf("sparse: resolve: %w", err)
 	}
-	defer r.close()
-	if err := r.advertise(ctx); err != nil {
-		if errors.Is(err, ErrCommitNotFound) {
-			// advertise's answer for a repository without any ref.
-			return "", fmt.Errorf("sparse: resolve %q on %s: %w: empty repository", ref, r.url, ErrRefNotFound)
-		}
-		return "", fmt.Errorf("sparse: resolve %q on %s: %w", ref, r.url, err)
+	names := make([]string, len(candidates))
+	for i, n := range candidates {
+		names[i] = n.String()
+	}
+	if err := r.advertise(ctx, names); err != nil {
+		return "", fmt.Errorf("sparse: resolve %q on %s: %w", truncate(ref), r.url, public(err))
 	}
 	for _, name := range candidates {
 		if name == plumbing.HEAD {
-			if r.adv.Head != nil {
+			if !r.adv.Head.IsZero() {
 				return r.adv.Head.String(), nil
 			}
 			continue
 		}
-		if h, ok := r.adv.Peeled[name.String()]; ok {
+		if h, ok := r.adv.Refs[name.String()+"^{}"]; ok {
 			return h.String(), nil
 		}
-		if h, ok := r.adv.References[name.String()]; ok {
+		if h, ok := r.adv.Refs[name.String()]; ok {
 			return h.String(), nil
 		}
 	}
-	return "", fmt.Errorf("sparse: resolve %q on %s: %w", ref, r.url, ErrRefNotFound)
+	if r.adv.Empty {
+		return "", fmt.Errorf("sparse: resolve %q on %s: %w: empty repository", truncate(ref), r.url, ErrRefNotFound)
+	}
+	return "", fmt.Errorf("sparse: resolve %q on %s: %w", truncate(ref), r.url, ErrRefNotFound)
 }
 
 // refCandidates lists the full reference names ref may stand for.

@@ -44,7 +44,8 @@ func TestResolve(t *testing.T) {
 	_, err = sparse.Resolve(context.Background(), "file:///tmp/x.git", "main")
 	assert.ErrorIs(t, err, sparse.ErrInvalidRequest)
 	_, err = sparse.Resolve(context.Background(), h.srv.RepoURL("missing.git"), "main")
-	assert.ErrorIs(t, err, sparse.ErrTransfer)
+	assert.ErrorIs(t, err, sparse.ErrNotFound)
+	assert.False(t, sparse.IsRetryable(err))
 }
 
 // Regression: on a repository without any ref, Resolve returned an error

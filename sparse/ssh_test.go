@@ -7,6 +7,7 @@ import (
 	"net"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,15 +59,17 @@ func TestFetchOverSSH(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, h.commits[3], id)
 
-	// A host key that is not the known one is refused.
+	// A host key that is not the known one is refused: the server failed
+	// to authenticate itself.
 	other := newSSHGitServer(t, h.srv.Root)
 	_, err = sparse.Fetch(context.Background(), sparse.Request{URL: url, Commit: h.commits[1], Paths: paths},
-		sparse.WithSSHKey("git", srv.clientKey, ""), sparse.WithSSHKnownHosts(other.knownHosts), sparse.WithRetries(0))
-	assert.ErrorIs(t, err, sparse.ErrTransfer)
+		sparse.WithSSHKey("git", srv.clientKey, ""), sparse.WithSSHKnownHosts(other.knownHosts), sparse.WithRetries(0, time.Millisecond, 10*time.Millisecond))
+	assert.ErrorIs(t, err, sparse.ErrUnauthorized)
 	// A key the server does not accept is refused.
 	_, err = sparse.Fetch(context.Background(), sparse.Request{URL: url, Commit: h.commits[1], Paths: paths},
-		sparse.WithSSHKey("git", other.clientKey, ""), sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0))
-	assert.ErrorIs(t, err, sparse.ErrTransfer)
+		sparse.WithSSHKey("git", other.clientKey, ""), sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0, time.Millisecond, 10*time.Millisecond))
+	assert.ErrorIs(t, err, sparse.ErrUnauthorized)
+	assert.False(t, sparse.IsRetryable(err))
 }
 
 // Regression: an scp-like URL carrying a password in its user part
@@ -81,11 +84,11 @@ func TestSCPLikeURLPasswordNotLeaked(t *testing.T) {
 	var logs bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	_, err := sparse.Fetch(context.Background(), sparse.Request{URL: url, Commit: h.commits[1], Paths: []string{"k8s/kustomize"}},
-		sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0), sparse.WithLogger(logger))
+		sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0, time.Millisecond, 10*time.Millisecond), sparse.WithLogger(logger))
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), secret)
 	assert.NotContains(t, logs.String(), secret)
-	_, err = sparse.Resolve(context.Background(), url, "main", sparse.WithRetries(0), sparse.WithLogger(logger))
+	_, err = sparse.Resolve(context.Background(), url, "main", sparse.WithRetries(0, time.Millisecond, 10*time.Millisecond), sparse.WithLogger(logger))
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), secret)
 	assert.NotContains(t, logs.String(), secret)
@@ -124,13 +127,13 @@ func TestSSHKnownHostsWithAgent(t *testing.T) {
 	t.Setenv("SSH_KNOWN_HOSTS", other.knownHosts)
 
 	req := sparse.Request{URL: srv.URL(h.name), Commit: h.commits[1], Paths: []string{"k8s/kustomize"}}
-	co, err := sparse.Fetch(context.Background(), req, sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0))
+	co, err := sparse.Fetch(context.Background(), req, sparse.WithSSHKnownHosts(srv.knownHosts), sparse.WithRetries(0, time.Millisecond, 10*time.Millisecond))
 	require.NoError(t, err, "the pinned known_hosts holds this server's key")
 	assert.Equal(t, h.commits[1], co.Commit)
 
 	// Pinned to a file without this server's key while the defaults would
 	// accept it: refused.
 	t.Setenv("SSH_KNOWN_HOSTS", srv.knownHosts)
-	_, err = sparse.Fetch(context.Background(), req, sparse.WithSSHKnownHosts(other.knownHosts), sparse.WithRetries(0))
-	assert.ErrorIs(t, err, sparse.ErrTransfer)
+	_, err = sparse.Fetch(context.Background(), req, sparse.WithSSHKnownHosts(other.knownHosts), sparse.WithRetries(0, time.Millisecond, 10*time.Millisecond))
+	assert.ErrorIs(t, err, sparse.ErrUnauthorized)
 }

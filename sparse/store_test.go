@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/stretchr/testify/assert"
@@ -51,6 +52,27 @@ func FuzzCheckEntry(f *testing.F) {
 		}
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") || strings.EqualFold(name, ".git") {
 			t.Fatalf("%q accepted", name)
+		}
+	})
+}
+
+// Any bytes as a tree from a server: entries that parse, or
+// ErrUnsafeContent; never a panic.
+func FuzzEachEntry(f *testing.F) {
+	f.Add([]byte("100644 a.yaml\x000123456789abcdef0123"))
+	f.Add([]byte("40000 k8s\x00aaaaaaaaaaaaaaaaaaaa100755 run\x00bbbbbbbbbbbbbbbbbbbb"))
+	f.Add([]byte("1006444444 x\x00"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := 0
+		err := eachEntry(data, func(name []byte, _ filemode.FileMode, _ plumbing.Hash) error {
+			n += len(name) + 22
+			return nil
+		})
+		if err != nil && !errors.Is(err, ErrUnsafeContent) {
+			t.Fatalf("untyped error %v", err)
+		}
+		if n > len(data)+len(data)/2 {
+			t.Fatalf("%d bytes of entries from %d", n, len(data))
 		}
 	})
 }

@@ -143,7 +143,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 	if err != nil {
 		return err
 	}
-	wh, err := freight.NewWarehouse(p.Warehouse, commits, []*freight.ImageSource{images})
+	wh, err := freight.NewWarehouse(p.Warehouse, commits, []freight.ImageLister{images})
 	if err != nil {
 		return err
 	}

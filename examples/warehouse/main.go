@@ -138,7 +138,7 @@ func discover(ctx context.Context, wh freight.KargoWarehouse, window int, gitOpt
 	if err != nil {
 		return nil, err
 	}
-	var sources []*freight.ImageSource
+	var sources []freight.ImageLister
 	for _, repo := range wh.ImageRepos {
 		src, err := freight.NewImageSource(repo, imageOpts...)
 		if err != nil {

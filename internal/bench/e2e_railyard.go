@@ -35,7 +35,7 @@ func e2eRailyardWay(ctx context.Context, e *e2eEnv) ([]e2eTarget, error) {
 		if err != nil {
 			return err
 		}
-		wh, err := freight.NewWarehouse(w.App, commits, []*freight.ImageSource{images})
+		wh, err := freight.NewWarehouse(w.App, commits, []freight.ImageLister{images})
 		if err != nil {
 			return err
 		}

@@ -154,7 +154,7 @@ func discover(ctx context.Context, s *demo.Served, branch string, limit, pageSiz
 	if err != nil {
 		return nil, err
 	}
-	wh, err := freight.NewWarehouse(demo.App, git, []*freight.ImageSource{img}, freight.WithConcurrency(jobs))
+	wh, err := freight.NewWarehouse(demo.App, git, []freight.ImageLister{img}, freight.WithConcurrency(jobs))
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,9 @@
 package renderbranch
 
 import (
-	"errors"
 	"strconv"
 
 	"github.com/railyard-gitops/railyard"
-	"github.com/railyard-gitops/railyard/kargo/internal/railyardapi"
 )
 
 // Sentinel errors. Both match with [errors.Is]; neither is retryable.
@@ -57,18 +55,8 @@ func (e *closedError) Unwrap() error        { return e.err }
 func (e *closedError) Retryable() bool      { return false }
 
 // IsRetryable reports whether running the step again with the same
-// configuration may succeed after err. The first error in err's chain that
-// knows answers (railyard's errors do, as do this package's), as
-// railyard.IsRetryable does; errors of railyard packages that do not know
-// yet (sparse's) are classified by their sentinels. Without either,
-// context.DeadlineExceeded is retryable and everything else is not.
-func IsRetryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var r interface{ Retryable() bool }
-	if errors.As(err, &r) {
-		return railyard.IsRetryable(err)
-	}
-	return railyardapi.Classify(err)
-}
+// configuration may succeed after err, as [railyard.IsRetryable] answers
+// it: the first error in err's chain that knows decides (railyard's
+// errors do, as do this package's); without one, context.DeadlineExceeded
+// is retryable and everything else is not.
+func IsRetryable(err error) bool { return railyard.IsRetryable(err) }

@@ -21,8 +21,8 @@ type knows struct{ retryable bool }
 func (k knows) Error() string   { return "knows" }
 func (k knows) Retryable() bool { return k.retryable }
 
-// IsRetryable: an error that knows answers (railyard's shared error model);
-// sparse's sentinels, which do not know yet, are classified.
+// IsRetryable: an error that knows answers (railyard's shared error model,
+// every package's sentinels included).
 func TestIsRetryable(t *testing.T) {
 	wrap := func(err error) error { return fmt.Errorf("renderbranch: step: %w", err) }
 	for name, tc := range map[string]struct {
@@ -43,9 +43,10 @@ func TestIsRetryable(t *testing.T) {
 		"gitops unsafe":         {wrap(gitops.ErrUnsafeContent), false},
 		"gitops conflict":       {wrap(&gitops.ConflictError{Branch: "stage/test", Attempts: 8, Err: errors.New("lease")}), true},
 		"gitops bad branch":     {wrap(&gitops.BranchError{Name: "-x", Reason: "option"}), false},
-		"sparse transfer":       {wrap(fmt.Errorf("fetch: %w: connection reset", sparse.ErrTransfer)), true},
-		"sparse auth":           {wrap(fmt.Errorf("fetch: %w: authentication required or refused", sparse.ErrTransfer)), false},
-		"sparse no repo":        {wrap(fmt.Errorf("fetch: %w: repository not found", sparse.ErrTransfer)), false},
+		"sparse unavailable":    {wrap(fmt.Errorf("fetch: %w: connection reset", sparse.ErrUnavailable)), true},
+		"sparse unauthorized":   {wrap(fmt.Errorf("fetch: %w", sparse.ErrUnauthorized)), false},
+		"sparse no repo":        {wrap(fmt.Errorf("fetch: %w", sparse.ErrNotFound)), false},
+		"sparse limit":          {wrap(&sparse.LimitError{Limit: "transfer", Max: 1}), false},
 		"sparse no commit":      {wrap(sparse.ErrCommitNotFound), false},
 		"sparse corrupt":        {wrap(sparse.ErrCorrupt), true},
 		"render kustomize":      {wrap(render.ErrKustomize), false},

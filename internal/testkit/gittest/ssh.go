@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	osexec "os/exec"
@@ -196,10 +197,16 @@ func (s *SSHServer) serveSession(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		s.execs.Add(1)
 		cmd := osexec.Command(s.gitPath, strings.TrimPrefix(service, "git-"), filepath.Join(s.root, filepath.FromSlash(repo)))
 		cmd.Env = env()
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = ch, ch, ch.Stderr()
-		status := uint32(0)
-		if err := cmd.Run(); err != nil {
-			status = 1
+		cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
+		// Like sshd, the session ends when the command does, whether or not
+		// the client closed its side (a command that fails at once, on a
+		// missing repository, must not wait for the client's input).
+		status := uint32(1)
+		if stdin, err := cmd.StdinPipe(); err == nil && cmd.Start() == nil {
+			go func() { _, _ = io.Copy(stdin, ch); _ = stdin.Close() }()
+			if cmd.Wait() == nil {
+				status = 0
+			}
 		}
 		_ = ch.CloseWrite()
 		_, _ = ch.SendRequest("exit-status", false, binary.BigEndian.AppendUint32(nil, status))

@@ -1,6 +1,6 @@
 // Package railyardapi is the one place where the Kargo integration chooses
 // railyard's options and calls the railyard APIs that are still moving
-// (credentials and limits on the git side, sparse's error model). Adapting
+// (credentials and limits on the git side). Adapting
 // the integration to a change of railyard's option vocabulary is a change
 // of this file only.
 //
@@ -10,10 +10,8 @@ package railyardapi
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"sync"
 
 	"github.com/railyard-gitops/railyard/freight"
@@ -122,24 +120,4 @@ func FreightImageOptions(e Env, c Creds) []freight.Option {
 		opts = append(opts, freight.WithBasicAuth(c.Username, c.Password))
 	}
 	return opts
-}
-
-// Classify answers "may a retry help?" for an error of a railyard package
-// that does not implement Retryable yet (sparse). Errors that do are
-// answered by railyard.IsRetryable before this is asked.
-func Classify(err error) bool {
-	switch {
-	case errors.Is(err, context.Canceled):
-		return false
-	case errors.Is(err, context.DeadlineExceeded):
-		return true
-	case errors.Is(err, sparse.ErrTransfer):
-		// sparse reports refused credentials and missing repositories as
-		// ErrTransfer too; only its message tells them apart today.
-		msg := err.Error()
-		return !strings.Contains(msg, "authentication required or refused") && !strings.Contains(msg, "repository not found")
-	case errors.Is(err, sparse.ErrCorrupt):
-		return true
-	}
-	return false
 }

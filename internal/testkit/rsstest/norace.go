@@ -1,0 +1,6 @@
+//go:build !race
+
+package rsstest
+
+// raceScale multiplies bounds under the race detector (1 without it).
+const raceScale = 1
