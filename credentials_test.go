@@ -115,7 +115,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			Files: map[string][]byte{"a.yaml": []byte("kind: ConfigMap\n")}, Message: "m"})
 		check("gitops commit", err)
 	}
-	repo, err := gitops.NewRepo(s.GitOpsURL, gitops.WithToken(secret), gitops.WithLogger(logger))
+	repo, err := gitops.NewRepo(s.GitOpsURL, gitops.WithBasicAuth("x-access-token", secret), gitops.WithLogger(logger))
 	require.NoError(t, err)
 	_, err = repo.Commit(ctx, gitops.Change{Branch: "stage/..bad", Files: map[string][]byte{"a": nil}, Message: "m"})
 	check("gitops bad branch", err)

@@ -16,7 +16,7 @@
 // The pure layer needs no I/O:
 //
 //   - [TagForCommit] and [CommitFromTag] convert between commit ids and tags
-//     (strictly; [ObjectFormat] for SHA-256 repositories);
+//     (strictly: SHA-1 ids of 40 lowercase hex digits);
 //   - [Matches] is the pairing predicate and [Pair] pairs lists of images
 //     and commits, newest commit first;
 //   - [KargoID] computes the name Kargo gives the same Freight, and

@@ -99,17 +99,17 @@ func (e *LimitError) Is(target error) bool { return target == ErrLimitExceeded }
 // Retryable reports false: the same limits refuse the same answer.
 func (e *LimitError) Retryable() bool { return false }
 
-// CommitIDError reports an id that is not a full lowercase object id of
-// Format. It wraps [ErrInvalidCommitID]. Like the other error types it is
+// CommitIDError reports an id that is not a full lowercase SHA-1 object
+// id (40 lowercase hex digits). It wraps [ErrInvalidCommitID]. Like the other error types it is
 // immutable once returned and safe for concurrent use.
 type CommitIDError struct {
 	ID     string
-	Format ObjectFormat
+	format objectFormat
 }
 
 func (e *CommitIDError) Error() string {
 	return fmt.Sprintf("freight: invalid commit id %q: want %d lowercase hex digits (%s)",
-		e.ID, e.Format.HexLen(), e.Format)
+		e.ID, e.format.HexLen(), e.format)
 }
 
 func (e *CommitIDError) Unwrap() error { return ErrInvalidCommitID }

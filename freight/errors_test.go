@@ -10,7 +10,7 @@ import (
 
 func TestErrorTypes(t *testing.T) {
 	t.Parallel()
-	idErr := &CommitIDError{ID: "abc", Format: SHA256}
+	idErr := &CommitIDError{ID: "abc", format: formatSHA256}
 	assert.ErrorIs(t, idErr, ErrInvalidCommitID)
 	assert.Equal(t, `freight: invalid commit id "abc": want 64 lowercase hex digits (sha256)`, idErr.Error())
 

@@ -77,7 +77,7 @@ type GitSource struct {
 // NewGitSource returns a source for branch of the repository at repoURL
 // (http or https). User info in repoURL is used as basic auth and removed
 // from the URL everywhere else. Options: [WithLimit], [WithIncludePaths],
-// [WithObjectFormat], credentials ([WithBasicAuth], [WithBearerToken],
+// credentials ([WithBasicAuth], [WithBearerToken],
 // [WithCredentials], [WithGitHubToken]: sent only to the repository's
 // origin), [WithHTTPClient], [WithRetries], the limits, [WithLogger]. It
 // returns an error wrapping [ErrInvalid] for an unsupported URL, an invalid

@@ -51,7 +51,7 @@ func TestHostileInputs(t *testing.T) {
 		case "tag":
 			_, ok := CommitFromTag(v)
 			assert.False(t, ok, "tag %q", v)
-			_, ok = SHA256.CommitFromTag(v)
+			_, ok = formatSHA256.CommitFromTag(v)
 			assert.False(t, ok, "tag %q", v)
 			assert.False(t, Matches(Image{Tag: v}, Commit{ID: sha1ID}), "tag %q", v)
 		case "branch":

@@ -120,7 +120,7 @@ func FreightManifest(project, origin string, f Freight) ([]byte, error) {
 		return nil, fmt.Errorf("%w: freight manifest needs a project and a warehouse name", ErrInvalid)
 	}
 	if !isFullID(f.Commit.ID) {
-		return nil, fmt.Errorf("%w: %w", ErrInvalid, &CommitIDError{ID: f.Commit.ID, Format: SHA1})
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, &CommitIDError{ID: f.Commit.ID, format: formatSHA1})
 	}
 	images := make([]kargoImage, 0, len(f.Images))
 	for _, img := range f.Images {

@@ -175,7 +175,7 @@ func FuzzMatches(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tag, commitID string) {
 		got := Matches(Image{Tag: tag}, Commit{ID: commitID, Time: time.Unix(0, 0)})
 		want := false
-		for _, format := range []ObjectFormat{SHA1, SHA256} {
+		for _, format := range []objectFormat{formatSHA1, formatSHA256} {
 			if expected, err := format.TagForCommit(commitID); err == nil && expected == tag {
 				want = true
 			}

@@ -79,7 +79,7 @@ type options struct {
 	pageSize     int
 	limit        int
 	includePaths []string
-	format       ObjectFormat
+	format       objectFormat
 	concurrency  int
 	gates        []Gate
 	issued       []Freight
@@ -140,7 +140,7 @@ func newOptionsFor(t target, opts []Option) (*options, error) {
 		maxBackoff:    10 * time.Second,
 		pageSize:      1000,
 		limit:         100,
-		format:        SHA1,
+		format:        formatSHA1,
 		concurrency:   8,
 		maxTransfer:   DefaultMaxTransfer,
 		maxObjects:    DefaultMaxObjects,
@@ -332,11 +332,13 @@ func WithIncludePaths(paths ...string) Option {
 	}}
 }
 
-// WithObjectFormat declares the repository's object format: with [SHA256],
+// withObjectFormat declares the repository's object format: with formatSHA256,
 // commit ids and git-<sha> tags have 64 hex digits. Affects GitSource and
-// Warehouse. The default is [SHA1].
-func WithObjectFormat(f ObjectFormat) Option {
-	return option{"WithObjectFormat", forGit | forWarehouse, func(o *options) error {
+// Warehouse. The default is formatSHA1.
+// Unexported until the git side speaks SHA-256 end to end (v0.1.0 is
+// SHA-1 only, as go-git v5's transport is).
+func withObjectFormat(f objectFormat) Option {
+	return option{"withObjectFormat", forGit | forWarehouse, func(o *options) error {
 		if f.HexLen() == 0 {
 			return invalid("object format %s", f)
 		}

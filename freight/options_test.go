@@ -28,7 +28,7 @@ func TestOptionDefaults(t *testing.T) {
 	assert.Equal(t, 10*time.Second, o.maxBackoff)
 	assert.Equal(t, 1000, o.pageSize)
 	assert.Equal(t, 100, o.limit)
-	assert.Equal(t, SHA1, o.format)
+	assert.Equal(t, formatSHA1, o.format)
 	assert.Equal(t, 8, o.concurrency)
 	assert.Empty(t, o.username+o.password+o.bearer+o.githubToken, "anonymous by default")
 	assert.False(t, o.dockerConfig || o.revision)
@@ -47,7 +47,7 @@ func TestOptionsApply(t *testing.T) {
 		WithLogger(l), WithHTTPClient(client), WithMaxPages(3), WithMaxTags(4), WithMaxResponseSize(5),
 		WithTrustedAuthOrigins("https://auth.example", "http://localhost:5001"), WithRetries(5, time.Millisecond, time.Second), WithBasicAuth("u", "p"),
 		WithGitHubToken("gh"), WithDockerConfig(), WithPageSize(50), WithLimit(7),
-		WithIncludePaths("k8s/kustomize", "docs"), WithObjectFormat(SHA256), WithConcurrency(2),
+		WithIncludePaths("k8s/kustomize", "docs"), withObjectFormat(formatSHA256), WithConcurrency(2),
 		WithGates(gate), WithIssued(Freight{ID: "x"}), WithRevisionCheck(), nil,
 	})
 	require.NoError(t, err)
@@ -64,7 +64,7 @@ func TestOptionsApply(t *testing.T) {
 	assert.Equal(t, 50, o.pageSize)
 	assert.Equal(t, 7, o.limit)
 	assert.Equal(t, []string{"k8s/kustomize", "docs"}, o.includePaths)
-	assert.Equal(t, SHA256, o.format)
+	assert.Equal(t, formatSHA256, o.format)
 	assert.Equal(t, 2, o.concurrency)
 	assert.Len(t, o.gates, 1)
 	assert.Len(t, o.issued, 1)
@@ -88,7 +88,7 @@ func TestOptionsRejected(t *testing.T) {
 		"zero page size":        {WithPageSize(0)},
 		"zero limit":            {WithLimit(0)},
 		"zero concurrency":      {WithConcurrency(0)},
-		"unknown format":        {WithObjectFormat(ObjectFormat(3))},
+		"unknown format":        {withObjectFormat(objectFormat(3))},
 		"nil gate":              {WithGates(nil)},
 		"nil logger":            {WithLogger(nil)},
 		"nil client":            {WithHTTPClient(nil)},
@@ -131,7 +131,7 @@ func TestOptionsApplyOnlyWhereDocumented(t *testing.T) {
 		"WithTrustedAuthOrigins": {WithTrustedAuthOrigins("https://a.example"), forImage},
 		"WithLimit":              {WithLimit(5), forGit},
 		"WithIncludePaths":       {WithIncludePaths("k8s"), forGit},
-		"WithObjectFormat":       {WithObjectFormat(SHA256), forGit | forWarehouse},
+		"withObjectFormat":       {withObjectFormat(formatSHA256), forGit | forWarehouse},
 		"WithConcurrency":        {WithConcurrency(2), forWarehouse},
 		"WithGates":              {WithGates(GateFunc(nil)), forWarehouse},
 		"WithIssued":             {WithIssued(), forWarehouse},

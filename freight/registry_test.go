@@ -268,7 +268,7 @@ func TestNewImageSourceInvalid(t *testing.T) {
 	}
 	// Options for the other constructors are refused, not ignored: before,
 	// NewImageSource(..., WithLimit(5)) was silently accepted.
-	for _, opt := range []Option{WithLimit(5), WithIncludePaths("k8s"), WithObjectFormat(SHA256), WithConcurrency(2),
+	for _, opt := range []Option{WithLimit(5), WithIncludePaths("k8s"), withObjectFormat(formatSHA256), WithConcurrency(2),
 		WithGates(GateFunc(nil)), WithIssued(), WithRevisionCheck()} {
 		_, err := NewImageSource("ghcr.io/org/app", opt)
 		assert.ErrorIs(t, err, ErrInvalid)

@@ -73,7 +73,7 @@ func TestCommitFromTag(t *testing.T) {
 			assert.Equal(t, tc.wantSHA1, got)
 			assert.Equal(t, tc.wantSHA1 != "", ok)
 
-			got, ok = SHA256.CommitFromTag(tc.tag)
+			got, ok = formatSHA256.CommitFromTag(tc.tag)
 			assert.Equal(t, tc.wantSHA256, got)
 			assert.Equal(t, tc.wantSHA256 != "", ok)
 		})
@@ -84,17 +84,17 @@ func TestTagForCommit(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name, id, want string
-		format         ObjectFormat
+		format         objectFormat
 	}{
-		{"sha1", sha1ID, "git-" + sha1ID, SHA1},
-		{"sha256", sha256ID, "git-" + sha256ID, SHA256},
-		{"sha256 id in sha1 repo", sha256ID, "", SHA1},
-		{"sha1 id in sha256 repo", sha1ID, "", SHA256},
-		{"short", sha1ID[:7], "", SHA1},
-		{"upper", strings.ToUpper(sha1ID), "", SHA1},
-		{"empty", "", "", SHA1},
-		{"already a tag", "git-" + sha1ID, "", SHA1},
-		{"unknown format", sha1ID, "", ObjectFormat(7)},
+		{"sha1", sha1ID, "git-" + sha1ID, formatSHA1},
+		{"sha256", sha256ID, "git-" + sha256ID, formatSHA256},
+		{"sha256 id in sha1 repo", sha256ID, "", formatSHA1},
+		{"sha1 id in sha256 repo", sha1ID, "", formatSHA256},
+		{"short", sha1ID[:7], "", formatSHA1},
+		{"upper", strings.ToUpper(sha1ID), "", formatSHA1},
+		{"empty", "", "", formatSHA1},
+		{"already a tag", "git-" + sha1ID, "", formatSHA1},
+		{"unknown format", sha1ID, "", objectFormat(7)},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -121,10 +121,10 @@ func TestTagForCommit(t *testing.T) {
 
 func TestObjectFormatString(t *testing.T) {
 	t.Parallel()
-	assert.Equal(t, "sha1", SHA1.String())
-	assert.Equal(t, "sha256", SHA256.String())
-	assert.Equal(t, "ObjectFormat(9)", ObjectFormat(9).String())
-	assert.Zero(t, ObjectFormat(9).HexLen())
+	assert.Equal(t, "sha1", formatSHA1.String())
+	assert.Equal(t, "sha256", formatSHA256.String())
+	assert.Equal(t, "objectFormat(9)", objectFormat(9).String())
+	assert.Zero(t, objectFormat(9).HexLen())
 }
 
 // FuzzCommitFromTag checks the tag grammar on arbitrary input: no panics, a
@@ -134,7 +134,7 @@ func FuzzCommitFromTag(f *testing.F) {
 		f.Add(tc.tag)
 	}
 	f.Fuzz(func(t *testing.T, tag string) {
-		for _, format := range []ObjectFormat{SHA1, SHA256} {
+		for _, format := range []objectFormat{formatSHA1, formatSHA256} {
 			id, ok := format.CommitFromTag(tag)
 			if !ok {
 				if id != "" {

@@ -150,7 +150,7 @@ func isNil(v any) bool {
 // [*GitSource] and [*ImageSource]s; any [CommitSource] and [ImageLister]s
 // will do. Options: [WithGates],
 // [WithIssued], [WithRevisionCheck], [WithConcurrency],
-// [WithObjectFormat], [WithLogger]. It returns an error wrapping
+// [WithLogger]. It returns an error wrapping
 // [ErrInvalid] for an invalid name, nil or duplicate sources, or a
 // rejected option.
 func NewWarehouse(name string, git CommitSource, images []ImageLister, opts ...Option) (*Warehouse, error) {

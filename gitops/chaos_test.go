@@ -56,7 +56,7 @@ func TestCommitUnderRandomFaults(t *testing.T) {
 			return &gittest.Fault{Delay: time.Duration(rng.IntN(50)) * time.Millisecond}
 		}
 	})
-	repo := newRepo(t, rem.url, gitops.WithMaxAttempts(3))
+	repo := newRepo(t, rem.url, gitops.WithRetries(2, time.Millisecond, 20*time.Millisecond))
 	byBlob := map[plumbing.Hash]int{} // deployment-web.yaml blob -> render
 	committed := map[string]int{}     // commit -> render
 	lastOK, succeeded := -1, 0

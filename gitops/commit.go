@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -39,7 +38,7 @@ type Result struct {
 // or as an orphan when c.Base is "".
 //
 // When the push loses a race (the tip moved) or fails transiently, Commit
-// re-reads the tip and applies c again on top of it, up to [WithMaxAttempts]
+// re-reads the tip and applies c again on top of it, up to [WithRetries]
 // times with backoff; if the new tip already holds the change, the result is
 // a no-op success. It never force-pushes and never drops another writer's
 // commit. Calls for the same branch through one Repo are serialized.
@@ -98,15 +97,15 @@ func (r *Repo) retry(ctx context.Context, branch string, attempt func(pushed *pl
 		if !rejected && !(errors.As(err, &re) && !re.permanent) {
 			return Result{}, r.wrap(err)
 		}
-		if n >= r.opts.maxAttempts {
+		if n > r.opts.retry.Retries {
 			if rejected {
 				return Result{}, &ConflictError{Branch: branch, Attempts: n, Err: err}
 			}
 			return Result{}, r.wrap(err)
 		}
-		wait := r.backoff(n)
+		wait := r.opts.retry.Backoff(n - 1)
 		if re != nil && re.retryAfter > wait {
-			wait = min(re.retryAfter, r.opts.backoffMax)
+			wait = min(re.retryAfter, r.opts.retry.MaxWait)
 		}
 		r.opts.logger.DebugContext(ctx, "gitops: retrying", "branch", branch, "attempt", n, "wait", wait, "error", r.errText(err))
 		select {
@@ -123,16 +122,6 @@ func (r *Repo) wrap(err error) error {
 		return err
 	}
 	return fmt.Errorf("gitops: %s: %w", r.url, err)
-}
-
-// backoff returns the wait after attempt n: the n-th doubling of the
-// minimum, capped, drawn from its upper half.
-func (r *Repo) backoff(n int) time.Duration {
-	d := r.opts.backoffMin << min(n-1, 30)
-	if d <= 0 || d > r.opts.backoffMax {
-		d = r.opts.backoffMax
-	}
-	return d/2 + rand.N(d/2+1)
 }
 
 // base is where an attempt starts: the branch tip, or what a missing branch

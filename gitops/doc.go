@@ -7,7 +7,7 @@
 // writes one [Change] — the files of a rendered folder — to a branch:
 //
 //	repo, err := gitops.NewRepo("https://git.example.com/org/gitops.git",
-//		gitops.WithToken(token), gitops.WithAuthor("Kargo", "kargo@example.com"))
+//		gitops.WithBasicAuth("x-access-token", token), gitops.WithAuthor("Kargo", "kargo@example.com"))
 //	res, err := repo.Commit(ctx, gitops.Change{
 //		Branch:     "stage/test",
 //		Base:       "main",
@@ -63,7 +63,7 @@
 // one Repo are serialized. Writers in other Repos or processes are kept
 // apart by the push lease: receive-pack moves the branch only if it still
 // holds the tip the commit was built on. A push that loses the race is
-// re-applied on the new tip, with backoff, up to [WithMaxAttempts] times; a
+// re-applied on the new tip, with backoff, up to [WithRetries] more times; a
 // stage branch is never force-pushed and no other writer's commit is lost.
 //
 // # Errors

@@ -68,9 +68,9 @@ var (
 	ErrRepositoryNotFound error = &kind{"repository not found", ErrNotFound}
 
 	// ErrConflict reports that every attempt to push lost the race against
-	// other writers of the branch. The error is a *[ConflictError]. A later
-	// retry may succeed.
-	ErrConflict error = errs.New("branch kept moving", true)
+	// other writers of the branch. The error is a *[ConflictError]. It
+	// matches [ErrUnavailable]: a later retry may succeed.
+	ErrConflict error = &kind{"branch kept moving", ErrUnavailable}
 
 	// ErrPathConflict reports that Change.Dir cannot be placed in the tree
 	// because one of its parents is a file on the branch. A retry cannot help
@@ -83,7 +83,7 @@ var (
 )
 
 // IsRetryable reports whether retrying the call that returned err may
-// succeed: true for errors matching [ErrUnavailable] or [ErrConflict] and
+// succeed: true for errors matching [ErrUnavailable] ([ErrConflict] among them) and
 // for an expired context deadline; false for the other sentinels, a
 // cancelled context, nil and errors gitops does not know.
 func IsRetryable(err error) bool { return errs.IsRetryable(err) }
@@ -160,8 +160,10 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("gitops: push to %q lost the race %d times: %v", e.Branch, e.Attempts, e.Err)
 }
 
-// Is reports whether target is [ErrConflict].
-func (e *ConflictError) Is(target error) bool { return target == ErrConflict }
+// Is reports whether target is [ErrConflict] or [ErrUnavailable].
+func (e *ConflictError) Is(target error) bool {
+	return target == ErrConflict || target == ErrUnavailable
+}
 
 // Retryable reports true: a later attempt may find the branch still.
 func (e *ConflictError) Retryable() bool { return true }

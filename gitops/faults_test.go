@@ -184,7 +184,7 @@ func TestCommitGivesUpAfterMaxAttempts(t *testing.T) {
 		}
 		return nil
 	})
-	_, err := newRepo(t, rem.url, gitops.WithMaxAttempts(3)).Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(1)})
+	_, err := newRepo(t, rem.url, gitops.WithRetries(2, time.Millisecond, 20*time.Millisecond)).Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(1)})
 	var ce *gitops.ConflictError
 	require.ErrorAs(t, err, &ce)
 	assert.ErrorIs(t, err, gitops.ErrConflict)

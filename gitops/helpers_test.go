@@ -129,7 +129,7 @@ func render(n int) map[string][]byte {
 
 func newRepo(t testing.TB, url string, opts ...gitops.Option) *gitops.Repo {
 	t.Helper()
-	base := []gitops.Option{gitops.WithClock(fixedClock), gitops.WithBackoff(time.Millisecond, 20*time.Millisecond)}
+	base := []gitops.Option{gitops.WithClock(fixedClock), gitops.WithRetries(gitops.DefaultRetries, time.Millisecond, 20*time.Millisecond)}
 	r, err := gitops.NewRepo(url, append(base, opts...)...)
 	require.NoError(t, err)
 	return r

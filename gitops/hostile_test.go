@@ -38,7 +38,7 @@ func hostileRemote(t *testing.T, tip string, pack []byte, report func(r *hg.Requ
 func hostileCommit(t *testing.T, tip string, pack []byte, report func(r *hg.Request) []byte, opts ...gitops.Option) (gitops.Result, error) {
 	t.Helper()
 	srv := hostileRemote(t, tip, pack, report)
-	repo := newRepo(t, srv.RepoURL("gitops.git"), append([]gitops.Option{gitops.WithMaxAttempts(2)}, opts...)...)
+	repo := newRepo(t, srv.RepoURL("gitops.git"), append([]gitops.Option{gitops.WithRetries(1, time.Millisecond, 20*time.Millisecond)}, opts...)...)
 	return repo.Commit(testContext(t, time.Minute), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(1)})
 }
 
@@ -187,7 +187,7 @@ func TestHostileServerContent(t *testing.T) {
 			t.Parallel()
 			tip, pack := tc.build()
 			srv := hostileRemote(t, tip, pack, nil)
-			_, err := newRepo(t, srv.RepoURL("gitops.git"), gitops.WithMaxAttempts(2)).Commit(testContext(t),
+			_, err := newRepo(t, srv.RepoURL("gitops.git"), gitops.WithRetries(1, time.Millisecond, 20*time.Millisecond)).Commit(testContext(t),
 				gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(1)})
 			require.Error(t, err)
 			assert.ErrorIs(t, err, tc.want)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
 // Option configures a [Repo]. Options are applied in order by [NewRepo];
@@ -33,9 +35,7 @@ type options struct {
 	auth           *authConfig
 	httpClient     *http.Client
 	knownHosts     []string
-	maxAttempts    int
-	backoffMin     time.Duration
-	backoffMax     time.Duration
+	retry          retry.Policy
 	signer         Signer
 	message        *template.Template
 	provenanceFile string
@@ -97,9 +97,7 @@ func newOptions(opts []Option) (*options, error) {
 	o := &options{
 		logger:         slog.New(slog.DiscardHandler),
 		author:         identity{Name: "railyard", Email: "railyard@localhost"},
-		maxAttempts:    8,
-		backoffMin:     200 * time.Millisecond,
-		backoffMax:     5 * time.Second,
+		retry:          retry.Policy{Retries: DefaultRetries, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait},
 		message:        template.Must(template.New("message").Parse(defaultMessageTemplate)),
 		provenanceFile: DefaultProvenanceFile,
 		now:            time.Now,
@@ -119,8 +117,8 @@ func newOptions(opts []Option) (*options, error) {
 	if o.committer == nil {
 		o.committer = &o.author
 	}
-	if o.backoffMin > o.backoffMax {
-		return nil, fmt.Errorf("gitops: %w: backoff minimum %v above maximum %v", ErrInvalid, o.backoffMin, o.backoffMax)
+	if o.retry.MinWait > o.retry.MaxWait {
+		return nil, fmt.Errorf("gitops: %w: retry wait minimum %v above maximum %v", ErrInvalid, o.retry.MinWait, o.retry.MaxWait)
 	}
 	return o, nil
 }
@@ -168,16 +166,6 @@ func newIdentity(name, email string) (identity, error) {
 // same way when no auth option is given. The default is no authentication.
 func WithBasicAuth(user, password string) Option {
 	return setAuth(&authConfig{kind: "basic", user: user, secret: password})
-}
-
-// WithToken authenticates HTTP(S) git requests with an access token sent as
-// the basic-auth password of user "x-access-token", as GitHub, GitLab and
-// Gitea accept it. The default is no authentication.
-//
-// Deprecated: the name means a bearer token elsewhere in railyard; use
-// WithBasicAuth("x-access-token", token), or [WithBearerToken].
-func WithToken(token string) Option {
-	return setAuth(&authConfig{kind: "basic", user: "x-access-token", secret: token})
 }
 
 // WithBearerToken authenticates HTTP(S) git requests with an
@@ -289,28 +277,27 @@ func WithHTTPClient(c *http.Client) Option {
 	})
 }
 
-// WithMaxAttempts bounds how many times [Repo.Commit] reads the tip, applies
-// the change and pushes, when pushes lose races against other writers or
-// fail transiently. The default is 8.
-func WithMaxAttempts(n int) Option {
-	return optionFunc(func(o *options) error {
-		if n < 1 || n > 1000 {
-			return fmt.Errorf("gitops: %w: max attempts %d outside 1..1000", ErrInvalid, n)
-		}
-		o.maxAttempts = n
-		return nil
-	})
-}
+// Retry defaults of [WithRetries].
+const (
+	DefaultRetries = 7
+	DefaultMinWait = 200 * time.Millisecond
+	DefaultMaxWait = 5 * time.Second
+)
 
-// WithBackoff sets the delay between attempts: it doubles from min up to
-// max, and each wait is drawn at random from its upper half (jitter). The
-// default is 200ms to 5s.
-func WithBackoff(min, max time.Duration) Option {
+// WithRetries sets how many times [Repo.Commit] and [Repo.Propose] start
+// over after the first attempt (read the tip, apply the change, push) when
+// a push loses a race against another writer or a request fails
+// transiently (cut connection, HTTP 408, 429, 5xx): n times, waiting a
+// random duration up to minWait, doubling up to maxWait (full jitter), or
+// the server's Retry-After when longer (up to maxWait), bounded by the
+// context. Zero disables retries; n is at most 999. The default is
+// [DefaultRetries] (7), [DefaultMinWait] (200ms) and [DefaultMaxWait] (5s).
+func WithRetries(n int, minWait, maxWait time.Duration) Option {
 	return optionFunc(func(o *options) error {
-		if min <= 0 || max <= 0 {
-			return fmt.Errorf("gitops: %w: backoff must be positive", ErrInvalid)
+		if n < 0 || n > 999 || minWait < 0 || maxWait < 0 {
+			return fmt.Errorf("gitops: %w: retries %d outside 0..999 or negative waits %s..%s", ErrInvalid, n, minWait, maxWait)
 		}
-		o.backoffMin, o.backoffMax = min, max
+		o.retry = retry.Policy{Retries: n, MinWait: minWait, MaxWait: maxWait}
 		return nil
 	})
 }

@@ -27,21 +27,21 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 		"yaml provenance":       gitops.WithProvenanceFile("provenance.yaml"),
 		"json provenance":       gitops.WithProvenanceFile("x/PROV.JSON"),
 		"escaping provenance":   gitops.WithProvenanceFile("../PROVENANCE"),
-		"attempts":              gitops.WithMaxAttempts(0),
-		"backoff":               gitops.WithBackoff(0, 1),
+		"retries":               gitops.WithRetries(-1, 0, 0),
+		"retries above 999":     gitops.WithRetries(1000, 0, 1),
 		"nil logger":            gitops.WithLogger(nil),
 		"nil signer":            gitops.WithSigner(nil),
 		"nil clock":             gitops.WithClock(nil),
 		"nil client":            gitops.WithHTTPClient(nil),
 		"author with brackets":  gitops.WithAuthor("a <b>", "c@d"),
 		"empty committer email": gitops.WithCommitter("a", ""),
-		"empty token":           gitops.WithToken(""),
+		"empty token":           gitops.WithBearerToken(""),
 		"ssh key on https":      gitops.WithSSHKey("git", []byte("not a key"), ""),
 	} {
 		_, err := gitops.NewRepo("https://example.com/r.git", opt)
 		assert.Error(t, err, name)
 	}
-	_, err := gitops.NewRepo("https://example.com/r.git", gitops.WithToken("a"), gitops.WithBasicAuth("u", "p"))
+	_, err := gitops.NewRepo("https://example.com/r.git", gitops.WithBasicAuth("x-access-token", "a"), gitops.WithBasicAuth("u", "p"))
 	assert.Error(t, err, "two auth options")
 	_, err = gitops.NewRepo("file:///tmp/r.git")
 	assert.Error(t, err, "file URLs are refused")

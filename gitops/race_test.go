@@ -86,7 +86,7 @@ func TestCommitConcurrentWriters(t *testing.T) {
 			for w := range writers {
 				repo := one
 				if !shared {
-					repo = newRepo(t, rem.url, gitops.WithMaxAttempts(1000), gitops.WithBackoff(10*time.Millisecond, 200*time.Millisecond))
+					repo = newRepo(t, rem.url, gitops.WithRetries(999, 10*time.Millisecond, 200*time.Millisecond))
 				}
 				wg.Add(1)
 				go func() {
@@ -171,7 +171,7 @@ func runWriterProcess(t *testing.T, spec string) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), raceTimeout)
 	defer cancel()
-	repo := newRepo(t, url, gitops.WithMaxAttempts(1000))
+	repo := newRepo(t, url, gitops.WithRetries(999, time.Millisecond, 20*time.Millisecond))
 	for i := range rendersPerWriter {
 		n := p*rendersPerWriter + i
 		res, err := repo.Commit(ctx, gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(n)})

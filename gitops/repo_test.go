@@ -45,7 +45,7 @@ func TestNewRepoTokenAuth(t *testing.T) {
 	t.Parallel()
 	rem := newRemote(t)
 	rec := &gittest.AuthRecorder{}
-	repo := newRepo(t, rem.url, gitops.WithToken("t0k"), gitops.WithHTTPClient(&http.Client{Transport: rec}))
+	repo := newRepo(t, rem.url, gitops.WithBasicAuth("x-access-token", "t0k"), gitops.WithHTTPClient(&http.Client{Transport: rec}))
 	_, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
 	require.NoError(t, err)
 	req, _ := http.NewRequest(http.MethodGet, "http://x", nil)
@@ -97,7 +97,7 @@ func TestCredentialsEchoedByServerAreRedacted(t *testing.T) {
 	defer echo.Close()
 	const secret = "ech0ed-s3cret"
 	logs := &logBuffer{}
-	repo := newRepo(t, echo.URL+"/gitops.git", gitops.WithBasicAuth("deployer", secret), gitops.WithLogger(logs.Logger()), gitops.WithMaxAttempts(2))
+	repo := newRepo(t, echo.URL+"/gitops.git", gitops.WithBasicAuth("deployer", secret), gitops.WithLogger(logs.Logger()), gitops.WithRetries(1, time.Millisecond, 20*time.Millisecond))
 	_, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
 	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	basic := base64.StdEncoding.EncodeToString([]byte("deployer:" + secret))
@@ -122,7 +122,7 @@ func TestTokenAsURLUserIsRedacted(t *testing.T) {
 	const secret = "ghp0nlyUs3rT0ken"
 	logs := &logBuffer{}
 	url := strings.Replace(echo.URL, "http://", "http://"+secret+"@", 1) + "/gitops.git"
-	repo := newRepo(t, url, gitops.WithLogger(logs.Logger()), gitops.WithMaxAttempts(2))
+	repo := newRepo(t, url, gitops.WithLogger(logs.Logger()), gitops.WithRetries(1, time.Millisecond, 20*time.Millisecond))
 	_, err := repo.Commit(testContext(t), gitops.Change{Dir: gitops.Root, Branch: "stage/test", Files: render(1)})
 	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	basic := base64.StdEncoding.EncodeToString([]byte(secret + ":"))

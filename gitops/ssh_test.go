@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,7 +40,7 @@ func TestCommitOverSSH(t *testing.T) {
 	require.NoError(t, err)
 	wrong := filepath.Join(dir, "wrong_known_hosts")
 	require.NoError(t, os.WriteFile(wrong, []byte(knownhosts.Line([]string{srv.Addr}, other.Public)+"\n"), 0o600))
-	bad := newRepo(t, url, gitops.WithSSHKey("git", key.PEM, ""), gitops.WithSSHKnownHosts(wrong), gitops.WithMaxAttempts(1))
+	bad := newRepo(t, url, gitops.WithSSHKey("git", key.PEM, ""), gitops.WithSSHKnownHosts(wrong), gitops.WithRetries(0, time.Millisecond, 20*time.Millisecond))
 	_, err = bad.Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(2)})
 	require.ErrorIs(t, err, gitops.ErrUnauthorized)
 	assert.False(t, gitops.IsRetryable(err))
