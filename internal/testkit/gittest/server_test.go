@@ -2,6 +2,7 @@ package gittest_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -57,6 +58,31 @@ func TestGitCLICloneAndPush(t *testing.T) {
 
 	s.ResetStats()
 	assert.Empty(t, s.Stats("org/repo.git"))
+}
+
+// A request larger than the git CLI's http.postBuffer goes out chunked,
+// which Go's CGI host refuses; the server buffers it (a lazy fetch of many
+// blobs from a blobless clone is such a request).
+func TestChunkedRequestBody(t *testing.T) {
+	t.Parallel()
+	s := gittest.New(t)
+	dir, err := s.InitBare("repo.git")
+	require.NoError(t, err)
+	// 2,000 blobs: the checkout's lazy fetch wants them in one request of
+	// about 100 kB, above the 64 kB post buffer set below.
+	files := map[string]string{}
+	for i := range 2000 {
+		files[fmt.Sprintf("f/%04d.txt", i)] = fmt.Sprintf("file %d\n", i)
+	}
+	tip, err := gittest.CommitFiles(dir, "main", "many", files)
+	require.NoError(t, err)
+	require.NoError(t, s.Configure("repo.git", gittest.Config{AllowFilter: true, AllowAnySHA1InWant: true}))
+	work := filepath.Join(t.TempDir(), "w")
+	gittest.MustGit(t, "", "-c", "http.postBuffer=65536", "clone", "--quiet", "--filter=blob:none", s.RepoURL("repo.git"), work)
+	assert.Equal(t, tip, gittest.MustGit(t, work, "rev-parse", "HEAD"))
+	b, err := os.ReadFile(filepath.Join(work, "f/1999.txt"))
+	require.NoError(t, err)
+	assert.Equal(t, "file 1999\n", string(b))
 }
 
 func TestGoGitFetch(t *testing.T) {
