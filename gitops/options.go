@@ -13,7 +13,7 @@ import (
 )
 
 // Option configures a [Repo]. Options are applied in order by [NewRepo];
-// an option that fails makes NewRepo fail.
+// an option that fails makes NewRepo fail, and a nil Option is ignored.
 type Option interface {
 	apply(*options) error
 }
@@ -233,7 +233,8 @@ func limit(name string, n int64, set func(*options)) Option {
 
 // WithSSHKey authenticates ssh:// and scp-like URLs with a PEM private key
 // (and its passphrase, or ""); host keys are checked against the user's
-// known_hosts files. The default is no authentication.
+// known_hosts files. The default is no key: ssh URLs then authenticate
+// through ssh-agent.
 func WithSSHKey(user string, privateKeyPEM []byte, passphrase string) Option {
 	return setAuth(&authConfig{kind: "ssh", user: user, secret: passphrase, privateKey: privateKeyPEM})
 }
