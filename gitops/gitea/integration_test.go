@@ -33,7 +33,7 @@ func TestReviewFlowOnRealGitea(t *testing.T) {
 
 	// Git over HTTP against Gitea itself, with the token as credential.
 	// stage/production does not exist yet: the first Propose creates it.
-	repo, err := gitops.NewRepo(cloneURL, gitops.WithToken(srv.Token), gitops.WithCreateTarget(true))
+	repo, err := gitops.NewRepo(cloneURL, gitops.WithBasicAuth("x-access-token", srv.Token), gitops.WithCreateTarget(true))
 	require.NoError(t, err)
 
 	prs, err := gitea.New(srv.URL, srv.User, "gitops", gitea.WithBearerToken(srv.Token))
