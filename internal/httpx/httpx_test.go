@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/internal/httpx"
+	"github.com/railyard-gitops/railyard/internal/redact"
 	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
@@ -344,6 +345,7 @@ func FuzzAuthorizationRedacted(f *testing.F) {
 	f.Add("Basic", "dTpwYXNzLXdvcmQ=")
 	f.Add("token", "ghs_abc")
 	f.Add("", "weird")
+	f.Add("0", "xxxx") // a credential made of the mask's own letters
 	f.Fuzz(func(t *testing.T, scheme, cred string) {
 		h := strings.TrimSpace(scheme + " " + cred)
 		if len(strings.TrimSpace(cred)) < 4 || strings.ContainsAny(h, "\r\n\x00") {
@@ -372,7 +374,9 @@ func FuzzAuthorizationRedacted(f *testing.F) {
 			t.Fatalf("requests %q", got)
 		}
 		masked := secrets.String("echo: " + req(got[0]))
-		if c := strings.TrimSpace(cred); strings.Contains(masked, c) {
+		// The mask itself is x's: a credential of x's is found inside it
+		// without having leaked, so masks are taken out before looking.
+		if c := strings.TrimSpace(cred); strings.Contains(strings.ReplaceAll(masked, redact.Mask, "\x00"), c) {
 			t.Fatalf("header %q: %q stays in %q", h, c, masked)
 		}
 	})

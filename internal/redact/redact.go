@@ -49,14 +49,20 @@ func URLs(s string) string {
 }
 
 // Secrets replaces every occurrence in s of each non-empty secret with
-// [Mask].
+// [Mask], in one pass: where secrets overlap, the leftmost match wins,
+// and a mask already written is never matched again (a secret of x's
+// would otherwise grow the mask it is part of).
 func Secrets(s string, secrets ...string) string {
+	pairs := make([]string, 0, 2*len(secrets))
 	for _, sec := range secrets {
 		if sec != "" {
-			s = strings.ReplaceAll(s, sec, Mask)
+			pairs = append(pairs, sec, Mask)
 		}
 	}
-	return s
+	if len(pairs) == 0 {
+		return s
+	}
+	return strings.NewReplacer(pairs...).Replace(s)
 }
 
 // String applies [URLs] and then [Secrets].

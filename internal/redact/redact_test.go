@@ -41,6 +41,10 @@ func TestSecretsAndError(t *testing.T) {
 	assert.Equal(t, "file does not exist\n401: echo xxxxx at https://u:xxxxx@h/", err.Error())
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 	assert.NoError(t, redact.Error(nil))
+	// One pass: a mask already written is not matched again by a secret
+	// made of its letters; where secrets overlap, the leftmost match wins.
+	assert.Equal(t, "echo: xxxxx", redact.Secrets("echo: 0 xxxx", "0 xxxx", "xxxx"))
+	assert.Equal(t, "xxxxxb", redact.Secrets("a-b", "a-", "-b"))
 }
 
 func FuzzURLs(f *testing.F) {
