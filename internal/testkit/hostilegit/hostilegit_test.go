@@ -2,10 +2,14 @@ package hostilegit_test
 
 import (
 	"bytes"
+	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -109,4 +113,42 @@ func TestBigCommit(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "commit", gittest.MustGit(t, dir, "cat-file", "-t", id))
 	assert.Equal(t, hostilegit.ZeroTailID(1<<20, []byte("x")), hostilegit.ID(hostilegit.TypeBlob, append(make([]byte, 1<<20), 'x')))
+}
+
+// Trickle delivers its body whole, one byte per pause; Stall sends the
+// headers and then nothing until the client goes away.
+func TestTrickleAndStall(t *testing.T) {
+	t.Parallel()
+	body := []byte("0008NAK\n")
+	srv := hostilegit.New(t, hostilegit.Handler{
+		Refs: []hostilegit.Ref{{Name: "refs/heads/main", ID: strings.Repeat("ab", 20)}},
+		UploadPack: func(r *hostilegit.Request) hostilegit.Reply {
+			if r.N == 1 {
+				return hostilegit.Trickle(body, 10*time.Millisecond)
+			}
+			return hostilegit.Stall()
+		},
+	})
+	post := func(ctx context.Context) (*http.Response, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.RepoURL("x.git")+"/git-upload-pack", nil)
+		require.NoError(t, err)
+		return http.DefaultClient.Do(req)
+	}
+	start := time.Now()
+	resp, err := post(context.Background())
+	require.NoError(t, err)
+	got, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Equal(t, body, got)
+	assert.GreaterOrEqual(t, time.Since(start), time.Duration(len(body))*10*time.Millisecond)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	resp, err = post(ctx)
+	require.NoError(t, err, "the headers arrive")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "the body never does")
 }

@@ -370,6 +370,37 @@ func Endless(prefix, chunk []byte, pause time.Duration) Reply {
 	}}
 }
 
+// Trickle sends body one byte every pause, flushing each, then ends (or
+// stops when the client goes away): a correct answer, too slow to wait
+// for.
+func Trickle(body []byte, pause time.Duration) Reply {
+	return Reply{Stream: func(ctx context.Context, w io.Writer) error {
+		for i := range body {
+			if _, err := w.Write(body[i : i+1]); err != nil {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(pause):
+			}
+		}
+		return nil
+	}}
+}
+
+// Stall sends the status line and headers, then nothing until the client
+// goes away: a server that accepted the request and hangs.
+func Stall() Reply {
+	return Reply{Stream: func(ctx context.Context, w io.Writer) error {
+		if _, err := w.Write(nil); err != nil { // flushes the headers
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+}
+
 // readPkts splits a request body into pkt-line payloads ("" for a flush)
 // and returns what follows the first flush after which no pkt-line parses
 // (the pack of a receive-pack request).
