@@ -1,6 +1,7 @@
 package freight
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/http"
@@ -228,4 +229,142 @@ func TestGitCredentialsRotate(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, hosts, 4, "once per request")
 	assert.Equal(t, strings.TrimPrefix(srv.URL, "http://"), hosts[0])
+}
+
+// endlessGit is a git server whose answer never ends: the advertisement
+// lists new branches forever, or upload-pack sends progress forever.
+func endlessGit(t *testing.T, where string) *hg.Server {
+	t.Helper()
+	id := strings.Repeat("ef", 20)
+	refs := []hg.Ref{{Name: "refs/heads/main", ID: id}}
+	h := hg.Handler{Refs: refs}
+	switch where {
+	case "advertisement":
+		adv := hg.Advertisement("git-upload-pack", refs, hg.DefaultCaps)
+		h.InfoRefs = func(*hg.Request) hg.Reply {
+			more := bytes.Repeat(hg.Pkt(id+" refs/heads/more\n"), 1000)
+			r := hg.Endless(adv[:len(adv)-4], more, 0) // without the flush: more refs, forever
+			r.Header = http.Header{"Content-Type": {"application/x-git-upload-pack-advertisement"}}
+			return r
+		}
+	case "upload-pack":
+		h.UploadPack = func(r *hg.Request) hg.Reply {
+			return hg.Endless(r.Preamble(), hg.Sideband(2, make([]byte, 65000)), 0)
+		}
+	default:
+		t.Fatalf("no endless %s", where)
+	}
+	return hg.New(t, h)
+}
+
+// Endless answers (an advertisement or an upload-pack answer that never
+// ends) cost a LimitError at the transfer limit, not retried, in a child
+// process whose peak RSS stays under 128 MiB while 256 MiB arrive: memory
+// does not grow with what the server sends.
+func TestHostileGitEndless(t *testing.T) {
+	const maxTransfer = 256 << 20
+	for _, where := range []string{"advertisement", "upload-pack"} {
+		t.Run(where, func(t *testing.T) {
+			rsstest.Run(t, 128*rsstest.MiB, 2*time.Minute, func(t *testing.T) {
+				srv := endlessGit(t, where)
+				logs := &logtest.Buffer{}
+				src, err := NewGitSource(srv.RepoURL("mono.git"), "main", fastRetries,
+					WithMaxTransfer(maxTransfer), WithLogger(logs.Logger()))
+				require.NoError(t, err)
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				start := time.Now()
+				_, err = src.History(ctx)
+				elapsed := time.Since(start)
+				var le *LimitError
+				require.ErrorAs(t, err, &le)
+				assert.ErrorIs(t, err, ErrLimitExceeded)
+				assert.False(t, IsRetryable(err))
+				assert.Equal(t, "transfer", le.Limit)
+				assert.EqualValues(t, maxTransfer, le.Max)
+				var re *RemoteError
+				assert.ErrorAs(t, err, &re)
+				assert.Less(t, elapsed, 45*time.Second, "ended by the limit, not the context")
+				assert.NoError(t, ctx.Err())
+				endpoint := map[string]string{"advertisement": "info/refs", "upload-pack": "git-upload-pack"}[where]
+				assert.Equal(t, 1, srv.Count(endpoint), "not retried")
+				t.Logf("%s: %v after %v", where, err, elapsed)
+			})
+		})
+	}
+}
+
+// Slow answers (a correct advertisement or pack sent one byte every 50 ms,
+// or headers and then nothing) end with the caller's deadline: an error
+// that matches context.DeadlineExceeded, inside a RemoteError, that a
+// retry may heal, soon after the deadline. The same through a Warehouse.
+func TestHostileGitSlow(t *testing.T) {
+	t.Parallel()
+	var o hg.Objects
+	tip := o.Commit(o.Tree())
+	pack := o.Pack.Bytes()
+	good := hg.ServePack(tip, pack)
+	adv := hg.Advertisement("git-upload-pack", good.Refs, hg.DefaultCaps)
+	const pause = 50 * time.Millisecond
+	for _, tc := range []struct {
+		name      string
+		h         hg.Handler
+		warehouse bool
+	}{
+		{"advertisement trickles", hg.Handler{Refs: good.Refs, UploadPack: good.UploadPack,
+			InfoRefs: func(*hg.Request) hg.Reply {
+				r := hg.Trickle(adv, pause)
+				r.Header = http.Header{"Content-Type": {"application/x-git-upload-pack-advertisement"}}
+				return r
+			}}, false},
+		{"advertisement stalls", hg.Handler{Refs: good.Refs, UploadPack: good.UploadPack,
+			InfoRefs: func(*hg.Request) hg.Reply {
+				r := hg.Stall()
+				r.Header = http.Header{"Content-Type": {"application/x-git-upload-pack-advertisement"}}
+				return r
+			}}, false},
+		{"pack trickles", hg.Handler{Refs: good.Refs,
+			UploadPack: func(r *hg.Request) hg.Reply { return hg.Trickle(r.PackBody(pack, tip), pause) }}, false},
+		{"pack stalls", hg.Handler{Refs: good.Refs,
+			UploadPack: func(*hg.Request) hg.Reply { return hg.Stall() }}, false},
+		{"pack trickles, through a Warehouse", hg.Handler{Refs: good.Refs,
+			UploadPack: func(r *hg.Request) hg.Reply { return hg.Trickle(r.PackBody(pack, tip), pause) }}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := hg.New(t, tc.h)
+			src, err := NewGitSource(srv.RepoURL("mono.git"), "main", fastRetries)
+			require.NoError(t, err)
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			if tc.warehouse {
+				wh, werr := NewWarehouse("codeai", src, []ImageLister{staticTags{"git-" + tip}})
+				require.NoError(t, werr)
+				_, err = wh.Discover(ctx)
+			} else {
+				_, err = src.History(ctx)
+			}
+			elapsed := time.Since(start)
+			require.Error(t, err)
+			assert.ErrorIs(t, err, context.DeadlineExceeded, "%v", err)
+			assert.True(t, IsRetryable(err), "%v", err)
+			var re *RemoteError
+			assert.ErrorAs(t, err, &re)
+			assert.Less(t, elapsed, 5*time.Second)
+			assert.Equal(t, 1, srv.Count("info/refs"), "not retried")
+			if strings.HasPrefix(tc.name, "pack") {
+				assert.Equal(t, 1, srv.Count("git-upload-pack"), "the pack was asked for once")
+			}
+		})
+	}
+}
+
+// staticTags lists fixed tags, resolving each to one digest.
+type staticTags []string
+
+func (s staticTags) Repository() string                     { return "ghcr.io/org/app" }
+func (s staticTags) Tags(context.Context) ([]string, error) { return s, nil }
+func (s staticTags) Resolve(_ context.Context, tag string) (Image, error) {
+	return Image{RepoURL: s.Repository(), Tag: tag, Digest: "sha256:" + strings.Repeat("0", 64)}, nil
 }
