@@ -7,7 +7,7 @@
 // A [Server] records every request it receives (headers, query and the
 // start of the body) so that a test can assert that no credential reached
 // it: [Server.Leaks]. Its handler is any http.Handler; the constructors in
-// this package ([Echo], [Redirect], [HugeJSON], [Endless], [Slow],
+// this package ([Echo], [Redirect], [HugeJSON], [Endless], [Slow], [Stall],
 // [PullsForever], [RegistryRealm], [TagsForever], [HugeTags]) are the lies
 // the tests tell, and compose with http.ServeMux.
 //

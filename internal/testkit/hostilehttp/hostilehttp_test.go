@@ -1,11 +1,13 @@
 package hostilehttp_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -101,4 +103,25 @@ func TestRegistryRealm(t *testing.T) {
 		r.Header.Set("Authorization", "Bearer "+hostilehttp.RegistryToken)
 	})
 	assert.Contains(t, string(body), `"a"`)
+}
+
+// Stall sends the headers or nothing, and then nothing until the client
+// goes away.
+func TestStall(t *testing.T) {
+	t.Parallel()
+	for _, headers := range []bool{true, false} {
+		s := hostilehttp.New(t, hostilehttp.Stall(headers))
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/v2/app/tags/list", nil)
+		require.NoError(t, err)
+		resp, err := http.DefaultClient.Do(req)
+		if headers {
+			require.NoError(t, err, "the headers arrive")
+			assert.Equal(t, http.StatusOK, resp.StatusCode)
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+		}
+		assert.ErrorIs(t, err, context.DeadlineExceeded, "headers %v", headers)
+		cancel()
+	}
 }

@@ -90,6 +90,20 @@ func Slow(interval time.Duration, body string) http.Handler {
 	})
 }
 
+// Stall accepts a request and then hangs until the client goes away or
+// the server closes: with headers, after sending a 200 status line and
+// headers; without, before sending anything.
+func Stall(headers bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if headers {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+		}
+		<-r.Context().Done()
+	})
+}
+
 // PullsForever answers every listing of pull requests (GitHub's
 // /repos/{o}/{r}/pulls and Gitea's /api/v1/repos/{o}/{r}/pulls) with a page
 // holding one open pull request from a fork ("evil/gitops") on a branch
