@@ -1,9 +1,11 @@
 package hostilehttp_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -123,5 +125,32 @@ func TestStall(t *testing.T) {
 		}
 		assert.ErrorIs(t, err, context.DeadlineExceeded, "headers %v", headers)
 		cancel()
+	}
+}
+
+// Close ends a stalled handler even when net/http would never cancel its
+// request's context: the client pipelined a second request behind it (as
+// a client does after the headers of a HEAD answer), then went away.
+// Before, Close waited forever.
+func TestCloseEndsStalledHandlers(t *testing.T) {
+	t.Parallel()
+	s := hostilehttp.Start(hostilehttp.Stall(true))
+	conn, err := net.Dial("tcp", s.Host)
+	require.NoError(t, err)
+	_, err = io.WriteString(conn, "HEAD /a HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: http.MethodHead})
+	require.NoError(t, err, "the first handler runs")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	_, err = io.WriteString(conn, "GET /b HTTP/1.1\r\nHost: x\r\n\r\n")
+	require.NoError(t, err)
+	time.Sleep(50 * time.Millisecond) // for the server's background read to take its first byte
+	require.NoError(t, conn.Close())
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close still waits for the stalled handler")
 	}
 }

@@ -1,6 +1,7 @@
 package hostilehttp
 
 import (
+	"context"
 	"encoding/base64"
 	"io"
 	"net/http"
@@ -34,6 +35,11 @@ type Server struct {
 
 	srv     *httptest.Server
 	handler atomic.Pointer[http.Handler]
+	// closing ends when Close is called: it ends every handler's request
+	// context, even one net/http would not cancel (a client that
+	// pipelined a request behind a stalled one, then went away).
+	closing  context.Context
+	closeAll context.CancelFunc
 
 	mu   sync.Mutex
 	reqs []Request
@@ -43,6 +49,7 @@ type Server struct {
 // caller must Close the server.
 func Start(h http.Handler) *Server {
 	s := &Server{}
+	s.closing, s.closeAll = context.WithCancel(context.Background())
 	s.SetHandler(h)
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -60,6 +67,7 @@ func New(t testing.TB, h http.Handler) *Server {
 
 // Close stops the server, ending requests in flight (endless bodies).
 func (s *Server) Close() {
+	s.closeAll()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
@@ -84,7 +92,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header.Clone(), Body: body,
 	})
 	s.mu.Unlock()
-	(*s.handler.Load()).ServeHTTP(w, r)
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	defer context.AfterFunc(s.closing, cancel)()
+	(*s.handler.Load()).ServeHTTP(w, r.WithContext(ctx))
 }
 
 // Requests returns a copy of the requests recorded so far.
