@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -378,4 +380,66 @@ func TestRegistryCredentialsRotate(t *testing.T) {
 		assert.Equal(t, srv.Host, host, "asked with the registry's host")
 	}
 	assert.Equal(t, 2, reg.issued, "one token per password")
+}
+
+// slowRegistry answers the ping at once and the tag listing and manifests
+// with lie.
+func slowRegistry(lie http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/v2/{$}", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "{}") })
+	mux.Handle("/v2/app/tags/list", lie)
+	mux.Handle("/v2/app/manifests/", lie)
+	return mux
+}
+
+// A registry that accepts the connection and then trickles its answer
+// (one byte every 50 ms of a correct one) or stalls (before or after its
+// headers) costs the caller its deadline and no more: Tags and Resolve end
+// soon after it with a retryable error matching context.DeadlineExceeded,
+// inside a RemoteError, and leave no goroutine running. Not parallel, so
+// that the goroutine count is this test's alone.
+func TestRegistrySlowAnswers(t *testing.T) {
+	before := runtime.NumGoroutine()
+	for name, lie := range map[string]http.Handler{
+		"trickle":               hostilehttp.Slow(50*time.Millisecond, `{"name":"app","tags":["a","b","c","d","e","f","g","h"]}`),
+		"stall after headers":   hostilehttp.Stall(true),
+		"stall before anything": hostilehttp.Stall(false),
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := hostilehttp.New(t, slowRegistry(lie))
+			defer srv.Close()
+			src, err := NewImageSource(repoOn(srv), fastRetries)
+			require.NoError(t, err)
+			for op, call := range map[string]func(context.Context) error{
+				"tags": func(ctx context.Context) error { _, err := src.Tags(ctx); return err },
+				"resolve": func(ctx context.Context) error {
+					_, err := src.Resolve(ctx, "git-"+sha1ID)
+					return err
+				},
+			} {
+				ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+				start := time.Now()
+				err := call(ctx)
+				elapsed := time.Since(start)
+				cancel()
+				require.Error(t, err, op)
+				assert.ErrorIs(t, err, context.DeadlineExceeded, "%s: %v", op, err)
+				assert.True(t, IsRetryable(err), "%s: %v", op, err)
+				var re *RemoteError
+				assert.ErrorAs(t, err, &re, op)
+				assert.Less(t, elapsed, 5*time.Second, op)
+			}
+		})
+	}
+	after := runtime.NumGoroutine()
+	for deadline := time.Now().Add(5 * time.Second); after > before && time.Now().Before(deadline); after = runtime.NumGoroutine() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.LessOrEqual(t, after, before, "goroutines left running:\n%s", goroutines())
+}
+
+// goroutines returns every goroutine's stack, for a leak's report.
+func goroutines() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
 }
