@@ -2,6 +2,7 @@ package gitops_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/internal/redact"
 	hg "github.com/railyard-gitops/railyard/internal/testkit/hostilegit"
 	"github.com/railyard-gitops/railyard/internal/testkit/rsstest"
 )
@@ -249,23 +251,68 @@ func TestHostilePushReports(t *testing.T) {
 	}
 }
 
-// Credentials a server echoes in an ERR line of upload-pack never reach an
-// error.
+// Credentials a server echoes (raw, and the Authorization header with
+// their basic-auth base64 form) in an ERR line or a side-band error of
+// upload-pack, or in the "ng" line of a push report, never reach an error
+// or a log line, Debug included. Before, only the error of the ERR line
+// was checked.
 func TestHostileEchoedCredentials(t *testing.T) {
 	t.Parallel()
 	const secret = "gh0ps-Ech0-S3cret"
-	tip := strings.Repeat("ef", 20)
-	h := hg.ServePack(tip, nil)
-	h.Refs = append(h.Refs, hg.Ref{Name: "refs/heads/stage/test", ID: tip})
-	h.UploadPack = func(r *hg.Request) hg.Reply { return hg.Reply{Body: hg.ERR("denied " + r.Credentials())} }
-	srv := hg.New(t, h)
-	for _, opt := range []gitops.Option{gitops.WithBasicAuth("u", secret), gitops.WithBearerToken(secret),
-		gitops.WithCredentials(func(context.Context, string) (gitops.Credentials, error) {
-			return gitops.Credentials{Username: "x", Password: secret}, nil
-		})} {
-		_, err := newRepo(t, srv.RepoURL("gitops.git"), opt).Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(1)})
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), "denied")
-		assert.NotContains(t, err.Error(), secret)
+	secrets := []string{secret,
+		base64.StdEncoding.EncodeToString([]byte("u:" + secret)),
+		base64.StdEncoding.EncodeToString([]byte("x:" + secret))}
+	echo := func(r *hg.Request) string {
+		return "denied " + r.Credentials() + " " + r.Header.Get("Authorization")
+	}
+	var o hg.Objects
+	tip := o.Commit(o.Tree(hg.File("README.md", o.Blob([]byte("x")))))
+	pack := o.Pack.Bytes()
+	for _, tc := range []struct {
+		name       string
+		uploadPack func(r *hg.Request) hg.Reply
+		report     func(r *hg.Request) []byte
+	}{
+		{name: "ERR line", uploadPack: func(r *hg.Request) hg.Reply { return hg.Reply{Body: hg.ERR(echo(r))} }},
+		{name: "side-band error", uploadPack: func(r *hg.Request) hg.Reply {
+			return hg.Reply{Body: append(r.Preamble(), hg.Sideband(3, []byte(echo(r)))...)}
+		}},
+		{name: "push report", report: func(r *hg.Request) []byte {
+			return r.ReportBody("ok", "ng refs/heads/stage/test "+echo(r))
+		}},
+	} {
+		for cred, opt := range map[string]gitops.Option{
+			"basic auth":   gitops.WithBasicAuth("u", secret),
+			"bearer token": gitops.WithBearerToken(secret),
+			"credentials": gitops.WithCredentials(func(context.Context, string) (gitops.Credentials, error) {
+				return gitops.Credentials{Username: "x", Password: secret}, nil
+			}),
+		} {
+			t.Run(tc.name+"/"+cred, func(t *testing.T) {
+				t.Parallel()
+				h := hg.ServePack(tip, pack)
+				h.Refs = append(h.Refs, hg.Ref{Name: "refs/heads/stage/test", ID: tip})
+				if tc.uploadPack != nil {
+					h.UploadPack = tc.uploadPack
+				}
+				if tc.report != nil {
+					h.ReceivePack = func(r *hg.Request) hg.Reply { return hg.Reply{Body: tc.report(r)} }
+				}
+				srv := hg.New(t, h)
+				logs := &logBuffer{}
+				_, err := newRepo(t, srv.RepoURL("gitops.git"), opt, gitops.WithLogger(logs.Logger()),
+					gitops.WithRetries(1, time.Millisecond, 20*time.Millisecond)).
+					Commit(testContext(t), gitops.Change{Branch: "stage/test", Dir: deployDir, Files: render(1)})
+				require.Error(t, err)
+				for _, text := range []string{err.Error(), logs.String()} {
+					assert.Contains(t, text, "denied", "the echo reached the text")
+					assert.Contains(t, text, redact.Mask, "masked")
+				}
+				for _, s := range secrets {
+					assert.NotContains(t, err.Error(), s)
+					assert.NotContains(t, logs.String(), s)
+				}
+			})
+		}
 	}
 }
