@@ -2,6 +2,7 @@ package sparse_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"os"
@@ -271,7 +272,8 @@ func TestLyingShallowLines(t *testing.T) {
 }
 
 // Credentials a server echoes in an ERR line or a 401 body, and what it
-// says on the side band, never reach an error or a log line.
+// says on the side band, never reach an error or a log line, neither raw
+// nor in their basic-auth (base64) form.
 func TestEchoedCredentialsRedacted(t *testing.T) {
 	t.Parallel()
 	const secret = "ghp_Echo3dS3cretT0ken"
@@ -279,6 +281,8 @@ func TestEchoedCredentialsRedacted(t *testing.T) {
 	echo := func(r *hg.Request) string {
 		return "denied for " + r.Credentials() + " (" + r.Header.Get("Authorization") + ")"
 	}
+	basicDeploy := base64.StdEncoding.EncodeToString([]byte("deploy:" + secret))
+	basicToken := base64.StdEncoding.EncodeToString([]byte("x-access-token:" + secret))
 	for _, tc := range []struct {
 		name string
 		h    hg.Handler
@@ -307,8 +311,11 @@ func TestEchoedCredentialsRedacted(t *testing.T) {
 					opt, sparse.WithLogger(logs.Logger()))
 				require.Error(t, err)
 				assert.ErrorIs(t, err, tc.want)
-				assert.NotContains(t, err.Error(), secret)
-				assert.NotContains(t, logs.String(), secret)
+				for _, text := range []string{err.Error(), logs.String()} {
+					assert.NotContains(t, text, secret)
+					assert.NotContains(t, text, basicDeploy, "the basic-auth header")
+					assert.NotContains(t, text, basicToken, "the basic-auth header")
+				}
 				assert.Contains(t, err.Error(), "denied for", "the server's words are quoted")
 			})
 		}
