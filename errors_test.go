@@ -127,7 +127,7 @@ func exportedErrors() map[string][]retryCase {
 		"render.ErrSymlink":              no(render.ErrSymlink),
 		"render.ErrTooLarge":             no(render.ErrTooLarge),
 		"render.FileError":               no(&render.FileError{Path: "x", Err: render.ErrSymlink}),
-		"render.LimitError":              no(&render.LimitError{Option: "WithMaxOutputBytes", Limit: 1, Err: render.ErrOutputTooLarge}),
+		"render.LimitError":              no(&render.LimitError{Option: "WithMaxOutputSize", Limit: 1, Err: render.ErrOutputTooLarge}),
 
 		"sparse.ErrInvalid":           no(sparse.ErrInvalid),
 		"sparse.ErrNotFound":          no(sparse.ErrNotFound),

@@ -18,19 +18,22 @@ type Credentials struct {
 type CredentialsFunc func(ctx context.Context, host string) (Credentials, error)
 
 // WithCredentials asks fn for credentials for the host of the source's
-// origin. A GitSource asks it before each request and sends what it
-// returns only to its repository's origin (scheme, host and port), never
-// to a host or port a redirect leads to. An ImageSource asks it whenever a
-// token is fetched or renewed (or, for registries with basic auth, per
-// request), and its credentials go where [WithBasicAuth]'s go. Every
-// secret fn returns is redacted from errors and logs; an error from fn
-// fails the call with [ErrUnauthorized]. It excludes WithBasicAuth and
-// WithBearerToken. Affects GitSource and ImageSource. The default is no
-// provider.
+// origin. A GitSource asks it before each request and sends what it returns
+// only to its repository's origin (scheme, host and port), never to a host
+// or port a redirect leads to. An ImageSource asks it whenever a token is
+// fetched or renewed (or, for registries with basic auth, per request), and
+// its credentials go where [WithBasicAuth]'s go. Every secret fn returns is
+// redacted from errors and logs; an error from fn fails the call with
+// [ErrUnauthorized]. It excludes [WithBasicAuth] and [WithBearerToken]:
+// giving two of them, or one twice, fails with [ErrInvalid]. Affects
+// GitSource and ImageSource. The default is no provider.
 func WithCredentials(fn CredentialsFunc) Option {
 	return option{"WithCredentials", forGit | forImage, func(o *options) error {
 		if fn == nil {
 			return invalid("nil credentials function")
+		}
+		if err := o.setCredential("WithCredentials"); err != nil {
+			return err
 		}
 		o.credentials = fn
 		return nil

@@ -68,8 +68,8 @@
 // same scheme and host; pages, tags and every answer are bounded
 // ([WithMaxPages], [WithMaxTags], [WithMaxResponseSize]) before memory is
 // spent, and redirects are bounded and never leave https. Git objects land
-// in a temporary directory that is removed before [GitSource.History]
-// returns; what a git server sends is bounded while it streams
+// in a temporary directory (under [WithTempDir]) that is removed before
+// [GitSource.History] returns; what a git server sends is bounded while it streams
 // ([WithMaxTransfer], [WithMaxObjects], [WithMaxObjectSize],
 // [WithMaxInflated]: a forged object count or a zlib or delta bomb is one
 // [*LimitError], never the process's memory). [LegacyGitflowGate] reads

@@ -18,7 +18,6 @@ import (
 	"github.com/railyard-gitops/railyard/internal/gitwire"
 	"github.com/railyard-gitops/railyard/internal/httpx"
 	"github.com/railyard-gitops/railyard/internal/redact"
-	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
 // Strategies a [GitSource] reports in [FetchStats.Strategy], from the least
@@ -150,7 +149,7 @@ func (g *GitSource) History(ctx context.Context) (*History, error) {
 	wire, err := gitwire.New(gitwire.Config{
 		URL: g.url, HTTPClient: g.o.httpClient, Credentials: g.creds,
 		Secrets: secrets,
-		Retry:   retry.Policy{Retries: g.o.retries, MinWait: g.o.minBackoff, MaxWait: g.o.maxBackoff},
+		Retry:   g.o.policy(),
 		Limits: gitwire.Limits{
 			MaxTransfer: g.o.maxTransfer, MaxObjects: g.o.maxObjects, MaxObjectSize: g.o.maxObjectSize,
 			MaxInflated: g.o.maxInflated, MaxDeltaDepth: gitwire.DefaultMaxDeltaDepth,
@@ -215,7 +214,7 @@ func (g *GitSource) fetch(ctx context.Context, wire *gitwire.Remote) (*History, 
 	default:
 		plans = append(plans, fetchPlan{StrategyFull, ""})
 	}
-	st, err := gitwire.NewTempStore("")
+	st, err := gitwire.NewTempStore(g.o.tempDir)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -432,4 +434,28 @@ func TestGitSourceIncludePathThroughAFile(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, ids(h.Commits), h.Stats.Strategy)
 	}
+}
+
+// WithTempDir puts History's temporary object store under dir and removes
+// it before History returns. Before, it was always under os.TempDir, which
+// a caller with a small or read-only /tmp could not change.
+func TestGitSourceWithTempDir(t *testing.T) {
+	t.Parallel()
+	srv, _, _ := gitRepo(t, 3)
+	dir := t.TempDir()
+	src, err := NewGitSource(srv.RepoURL("monorepo.git"), "main", WithTempDir(dir))
+	require.NoError(t, err)
+	h, err := src.History(context.Background())
+	require.NoError(t, err)
+	assert.Len(t, h.Commits, 3)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "the store is removed before History returns")
+
+	// A directory that does not exist fails the call: the store was to go there.
+	src, err = NewGitSource(srv.RepoURL("monorepo.git"), "main", WithTempDir(filepath.Join(dir, "missing")))
+	require.NoError(t, err)
+	_, err = src.History(context.Background())
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), dir, "no temp paths in errors")
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/railyard-gitops/railyard/internal/redact"
+	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
 // Option configures a [GitSource], an [ImageSource] or a [Warehouse]. Each
@@ -68,9 +69,9 @@ type options struct {
 	logger       *slog.Logger
 	httpClient   *http.Client
 	transport    http.RoundTripper // httpClient's, or http.DefaultTransport
-	retries      int
-	minBackoff   time.Duration
-	maxBackoff   time.Duration
+	retryPolicy  retry.Policy
+	credOption   string // the credential option given, for refusing a second
+	tempDir      string // parent of the temporary object store; "" for os.TempDir
 	username     string
 	password     string
 	bearer       string
@@ -135,9 +136,7 @@ func newOptionsFor(t target, opts []Option) (*options, error) {
 		target:        t,
 		logger:        slog.New(slog.DiscardHandler),
 		transport:     http.DefaultTransport,
-		retries:       3,
-		minBackoff:    250 * time.Millisecond,
-		maxBackoff:    10 * time.Second,
+		retryPolicy:   retry.Policy{Retries: DefaultRetries, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait},
 		pageSize:      1000,
 		limit:         100,
 		format:        formatSHA1,
@@ -158,19 +157,18 @@ func newOptionsFor(t target, opts []Option) (*options, error) {
 			return nil, err
 		}
 	}
-	n := 0
-	for _, set := range []bool{o.bearer != "", o.username != "", o.credentials != nil} {
-		if set {
-			n++
-		}
-	}
-	if n > 1 {
-		return nil, invalid("WithBasicAuth, WithBearerToken and WithCredentials exclude each other")
-	}
-	if o.minBackoff > o.maxBackoff {
-		return nil, fmt.Errorf("%w: minimum backoff %s exceeds maximum %s", ErrInvalid, o.minBackoff, o.maxBackoff)
-	}
 	return o, nil
+}
+
+// setCredential records that the credential option name is applied, and
+// refuses it when another one was: which should win is the caller's
+// decision, not an accident of order.
+func (o *options) setCredential(name string) error {
+	if o.credOption != "" {
+		return invalid("%s and %s both set credentials; give one", o.credOption, name)
+	}
+	o.credOption = name
+	return nil
 }
 
 func invalid(format string, args ...any) error {
@@ -190,10 +188,10 @@ func WithLogger(l *slog.Logger) Option {
 	}}
 }
 
-// WithHTTPClient makes every request through c's Transport, for example
-// to add a proxy or custom TLS roots; its Timeout is kept. Retries,
-// counting, logging, the credential policy and the response caps wrap it.
-// Affects GitSource and ImageSource. The default is a client on
+// WithHTTPClient makes every request through c's Transport, for example to
+// add a proxy or custom TLS roots; its Timeout is kept. Retries, counting,
+// logging, the credential policy and the response caps wrap it. Affects
+// GitSource and ImageSource. The default is a client on
 // http.DefaultTransport.
 func WithHTTPClient(c *http.Client) Option {
 	return option{"WithHTTPClient", forGit | forImage, func(o *options) error {
@@ -209,20 +207,48 @@ func WithHTTPClient(c *http.Client) Option {
 	}}
 }
 
+// Defaults of [WithRetries], the same in every railyard package but
+// gitops (whose retries also absorb lost push races).
+const (
+	// DefaultRetries is how many times a transient failure is retried
+	// after the first try.
+	DefaultRetries = 3
+	// DefaultMinWait is the first backoff cap; it doubles per retry.
+	DefaultMinWait = 200 * time.Millisecond
+	// DefaultMaxWait caps every wait, a server's Retry-After included.
+	DefaultMaxWait = 5 * time.Second
+)
+
 // WithRetries retries idempotent reads (ref advertisement and history
 // fetch, tag list pages, digest lookups) up to n times after the first
 // attempt on transient failures: connection errors, truncated responses,
-// 408, 429, 500, 502, 503 and 504. The wait is drawn with full jitter
-// below a cap growing from minWait to maxWait, honours Retry-After up to
-// maxWait, and stops when the context ends. Other 4xx answers are never
-// retried. Affects GitSource and ImageSource. The default is 3 retries,
-// 250ms to 10s.
+// 408, 429, 500, 502, 503 and 504. The wait is drawn with full jitter below
+// a cap growing from minWait to maxWait, honours Retry-After up to maxWait
+// (a longer one ends the retries), and stops when the context ends. Other
+// 4xx answers are never retried. n must be in 0..999 (0 tries once) and 0 <
+// minWait <= maxWait; otherwise the constructor fails with [ErrInvalid].
+// Affects GitSource and ImageSource. The default is [DefaultRetries] (3),
+// [DefaultMinWait] (200ms) and [DefaultMaxWait] (5s).
 func WithRetries(n int, minWait, maxWait time.Duration) Option {
 	return option{"WithRetries", forGit | forImage, func(o *options) error {
-		if n < 0 || minWait < 0 || maxWait <= 0 {
-			return invalid("retries %d, backoff %s..%s", n, minWait, maxWait)
+		p, err := retry.NewPolicy(n, minWait, maxWait)
+		if err != nil {
+			return invalid("%v", err)
 		}
-		o.retries, o.minBackoff, o.maxBackoff = n, minWait, maxWait
+		o.retryPolicy = p
+		return nil
+	}}
+}
+
+// WithTempDir sets the directory under which a [GitSource.History] keeps
+// its temporary object store (removed before History returns). Affects
+// GitSource. The default is [os.TempDir].
+func WithTempDir(dir string) Option {
+	return option{"WithTempDir", forGit, func(o *options) error {
+		if dir == "" {
+			return invalid("empty temporary directory")
+		}
+		o.tempDir = dir
 		return nil
 	}}
 }
@@ -231,12 +257,16 @@ func WithRetries(n int, minWait, maxWait time.Duration) Option {
 // the git server's origin (GitSource), or to the registry and its token
 // service when that shares the registry's origin or is trusted (see
 // [WithTrustedAuthOrigins]) (ImageSource). Affects GitSource and
-// ImageSource.
-// The default is anonymous access, unless another credential option applies.
+// ImageSource. It excludes [WithBearerToken] and [WithCredentials]: giving
+// two of them, or one twice, fails with [ErrInvalid]. The default is
+// anonymous access, unless another credential option applies.
 func WithBasicAuth(username, password string) Option {
 	return option{"WithBasicAuth", forGit | forImage, func(o *options) error {
 		if username == "" || password == "" {
 			return invalid("basic auth needs a username and a password")
+		}
+		if err := o.setCredential("WithBasicAuth"); err != nil {
+			return err
 		}
 		o.username, o.password = username, password
 		return nil
@@ -244,13 +274,17 @@ func WithBasicAuth(username, password string) Option {
 }
 
 // WithBearerToken authenticates with "Authorization: Bearer <token>" (git)
-// or uses token as the registry's bearer token. Affects GitSource and
-// ImageSource. The default is anonymous access, unless another credential
-// option applies.
+// or uses token as the registry's bearer token. It excludes [WithBasicAuth]
+// and [WithCredentials]: giving two of them, or one twice, fails with
+// [ErrInvalid]. Affects GitSource and ImageSource. The default is anonymous
+// access, unless another credential option applies.
 func WithBearerToken(token string) Option {
 	return option{"WithBearerToken", forGit | forImage, func(o *options) error {
 		if token == "" {
 			return invalid("empty bearer token")
+		}
+		if err := o.setCredential("WithBearerToken"); err != nil {
+			return err
 		}
 		o.bearer = token
 		return nil
@@ -279,10 +313,10 @@ func WithGitHubTokenFromEnv() Option {
 }
 
 // WithDockerConfig looks registry credentials up in the default keychain:
-// the Docker config file ($DOCKER_CONFIG/config.json or ~/.docker/config.json)
-// and the credential helpers it names. It applies when no explicit credential
-// and no GitHub token matches the registry. Affects ImageSource.
-// The default is not to read the Docker config.
+// the Docker config file ($DOCKER_CONFIG/config.json or
+// ~/.docker/config.json) and the credential helpers it names. It applies
+// when no explicit credential and no GitHub token matches the registry.
+// Affects ImageSource. The default is not to read the Docker config.
 func WithDockerConfig() Option {
 	return option{"WithDockerConfig", forImage, func(o *options) error {
 		o.dockerConfig = true
@@ -318,8 +352,8 @@ func WithLimit(n int) Option {
 // something under one of paths (relative directory or file paths such as
 // "k8s/kustomize", compared with the commit's first parent), like Kargo's
 // includePaths. The history is then fetched with just the trees needed to
-// see those paths where the server allows. Affects GitSource. The default is
-// to keep every commit.
+// see those paths where the server allows. Affects GitSource. The default
+// is to keep every commit.
 func WithIncludePaths(paths ...string) Option {
 	return option{"WithIncludePaths", forGit, func(o *options) error {
 		for _, p := range paths {
@@ -347,8 +381,8 @@ func withObjectFormat(f objectFormat) Option {
 	}}
 }
 
-// WithConcurrency bounds parallel digest lookups. Affects Warehouse.
-// The default is 8.
+// WithConcurrency bounds parallel digest lookups. Affects Warehouse. The
+// default is 8.
 func WithConcurrency(n int) Option {
 	return option{"WithConcurrency", forWarehouse, func(o *options) error {
 		if n <= 0 {
@@ -405,8 +439,8 @@ func WithRevisionCheck() Option {
 // registries whose token service lives elsewhere are trusted without it:
 // Docker Hub (https://auth.docker.io) and GitLab's registry
 // (https://gitlab.com); GHCR, Quay, GCR, Artifact Registry, ECR and ACR
-// serve tokens on their own origin. Affects ImageSource. The default is
-// to trust only those.
+// serve tokens on their own origin. Affects ImageSource. The default is to
+// trust only those.
 func WithTrustedAuthOrigins(origins ...string) Option {
 	return option{"WithTrustedAuthOrigins", forImage, func(o *options) error {
 		for _, raw := range origins {
@@ -449,8 +483,8 @@ func WithMaxTags(n int) Option {
 
 // WithMaxResponseSize bounds the bytes of any one registry answer (a
 // tags/list page, a manifest, a config, a token), checked before it is
-// decoded; past it the call fails with a [LimitError]. Affects
-// ImageSource. The default is [DefaultMaxResponseSize] (16 MiB).
+// decoded; past it the call fails with a [LimitError]. Affects ImageSource.
+// The default is [DefaultMaxResponseSize] (16 MiB).
 func WithMaxResponseSize(bytes int64) Option {
 	return option{"WithMaxResponseSize", forImage, func(o *options) error {
 		if bytes <= 0 {

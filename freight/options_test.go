@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
 func TestOptionDefaults(t *testing.T) {
@@ -23,9 +25,8 @@ func TestOptionDefaults(t *testing.T) {
 	assert.EqualValues(t, DefaultMaxResponseSize, o.maxResponse)
 	assert.Nil(t, o.credentials)
 	assert.Empty(t, o.trustedAuth)
-	assert.Equal(t, 3, o.retries)
-	assert.Equal(t, 250*time.Millisecond, o.minBackoff)
-	assert.Equal(t, 10*time.Second, o.maxBackoff)
+	assert.Equal(t, retry.Policy{Retries: DefaultRetries, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait}, o.policy())
+	assert.Empty(t, o.tempDir, "os.TempDir by default")
 	assert.Equal(t, 1000, o.pageSize)
 	assert.Equal(t, 100, o.limit)
 	assert.Equal(t, formatSHA1, o.format)
@@ -57,7 +58,7 @@ func TestOptionsApply(t *testing.T) {
 	assert.Equal(t, []int{3, 4}, []int{o.maxPages, o.maxTags})
 	assert.EqualValues(t, 5, o.maxResponse)
 	assert.Equal(t, []string{"https://auth.example", "http://localhost:5001"}, o.trustedAuth)
-	assert.Equal(t, 5, o.retries)
+	assert.Equal(t, retry.Policy{Retries: 5, MinWait: time.Millisecond, MaxWait: time.Second}, o.policy())
 	assert.Equal(t, "u", o.username)
 	assert.Equal(t, "gh", o.githubToken)
 	assert.True(t, o.dockerConfig && o.revision)
@@ -83,7 +84,8 @@ func TestOptionsRejected(t *testing.T) {
 		"basic and bearer":      {WithBasicAuth("u", "p"), WithBearerToken("t")},
 		"backoff inverted":      {WithRetries(1, time.Second, time.Millisecond)},
 		"zero max backoff":      {WithRetries(1, 0, 0)},
-		"negative retries":      {WithRetries(-1, 0, time.Second)},
+		"negative retries":      {WithRetries(-1, time.Millisecond, time.Second)},
+		"empty temp dir":        {WithTempDir("")},
 		"empty password":        {WithBasicAuth("u", "")},
 		"zero page size":        {WithPageSize(0)},
 		"zero limit":            {WithLimit(0)},
@@ -113,7 +115,8 @@ func TestOptionsApplyOnlyWhereDocumented(t *testing.T) {
 	}{
 		"WithLogger":             {WithLogger(slog.Default()), forAll},
 		"WithHTTPClient":         {WithHTTPClient(http.DefaultClient), forGit | forImage},
-		"WithRetries":            {WithRetries(1, 0, time.Second), forGit | forImage},
+		"WithRetries":            {WithRetries(1, time.Millisecond, time.Second), forGit | forImage},
+		"WithTempDir":            {WithTempDir(t.TempDir()), forGit},
 		"WithBasicAuth":          {WithBasicAuth("u", "p"), forGit | forImage},
 		"WithBearerToken":        {WithBearerToken("t"), forGit | forImage},
 		"WithGitHubToken":        {WithGitHubToken("t"), forGit | forImage},
@@ -146,5 +149,56 @@ func TestOptionsApplyOnlyWhereDocumented(t *testing.T) {
 			require.ErrorIs(t, err, ErrInvalid, "%s for %s", name, c)
 			assert.Contains(t, err.Error(), name+" does not apply to "+c.String())
 		}
+	}
+}
+
+// WithRetries follows the rule every railyard package shares
+// (retry.NewPolicy): n in 0..999 and 0 < minWait <= maxWait. Before,
+// freight accepted a zero minimum wait (a tight retry loop) and any n.
+func TestWithRetriesValidation(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		n        int
+		min, max time.Duration
+		ok       bool
+	}{
+		"no retries":     {0, time.Millisecond, time.Millisecond, true},
+		"most retries":   {999, time.Millisecond, time.Second, true},
+		"too many":       {1000, time.Millisecond, time.Second, false},
+		"negative":       {-1, time.Millisecond, time.Second, false},
+		"zero min wait":  {1, 0, time.Second, false},
+		"zero waits":     {0, 0, 0, false},
+		"reversed waits": {1, time.Second, time.Millisecond, false},
+		"negative waits": {1, -time.Second, -time.Millisecond, false},
+	} {
+		_, err := newOptionsFor(forGit, []Option{WithRetries(tc.n, tc.min, tc.max)})
+		if tc.ok {
+			assert.NoError(t, err, name)
+			continue
+		}
+		require.ErrorIs(t, err, ErrInvalid, name)
+		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
+	}
+}
+
+// Two credential options are refused, naming both, whatever their order;
+// before, the message named none of them. The same option twice is refused
+// too: which secret would win is not left to option order.
+func TestCredentialOptionsExcludeEachOther(t *testing.T) {
+	t.Parallel()
+	creds := func(context.Context, string) (Credentials, error) { return Credentials{}, nil }
+	all := map[string]Option{
+		"WithBasicAuth":   WithBasicAuth("u", "p"),
+		"WithBearerToken": WithBearerToken("t"),
+		"WithCredentials": WithCredentials(creds),
+	}
+	for first, a := range all {
+		for second, b := range all {
+			_, err := newOptionsFor(forGit, []Option{a, nil, b})
+			require.ErrorIs(t, err, ErrInvalid, "%s then %s", first, second)
+			assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
+		}
+		_, err := newOptionsFor(forImage, []Option{a, WithGitHubToken("gh"), WithDockerConfig()})
+		assert.NoError(t, err, "%s with the scoped and ambient fallbacks", first)
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 // policy is the retry policy of WithRetries.
 func (o *options) policy() retry.Policy {
-	return retry.Policy{Retries: o.retries, MinWait: o.minBackoff, MaxWait: o.maxBackoff}
+	return o.retryPolicy
 }
 
 // statusErr classifies an HTTP error status. Retryable statuses reach it

@@ -40,6 +40,7 @@ type options struct {
 	message        *template.Template
 	provenanceFile string
 	createTarget   bool
+	tempDir        string // parent of temporary object stores; "" for os.TempDir
 	now            func() time.Time
 
 	// The git side: rotating credentials and the limits on what a server
@@ -80,6 +81,7 @@ type Credentials struct {
 type CredentialsFunc func(ctx context.Context, host string) (Credentials, error)
 
 type authConfig struct {
+	option     string // the option that set it, e.g. "WithBasicAuth"
 	kind       string // "basic", "bearer", "func" or "ssh"
 	user       string
 	secret     string
@@ -117,14 +119,12 @@ func newOptions(opts []Option) (*options, error) {
 	if o.committer == nil {
 		o.committer = &o.author
 	}
-	if o.retry.MinWait > o.retry.MaxWait {
-		return nil, fmt.Errorf("gitops: %w: retry wait minimum %v above maximum %v", ErrInvalid, o.retry.MinWait, o.retry.MaxWait)
-	}
 	return o, nil
 }
 
 // WithLogger sets the logger. Round trips are logged at Debug with redacted
-// URLs; each pushed commit is one Info line. The default is to discard logs.
+// URLs; each pushed commit is one Info line. The default is to discard
+// logs.
 func WithLogger(l *slog.Logger) Option {
 	return optionFunc(func(o *options) error {
 		if l == nil {
@@ -135,8 +135,9 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// WithAuthor sets the author of new commits; it is also the committer unless
-// [WithCommitter] is given. The default is "railyard <railyard@localhost>".
+// WithAuthor sets the author of new commits; it is also the committer
+// unless [WithCommitter] is given. The default is "railyard
+// <railyard@localhost>".
 func WithAuthor(name, email string) Option {
 	return optionFunc(func(o *options) error {
 		s, err := newIdentity(name, email)
@@ -145,7 +146,8 @@ func WithAuthor(name, email string) Option {
 	})
 }
 
-// WithCommitter sets the committer of new commits. The default is the author.
+// WithCommitter sets the committer of new commits. The default is the
+// author.
 func WithCommitter(name, email string) Option {
 	return optionFunc(func(o *options) error {
 		s, err := newIdentity(name, email)
@@ -163,29 +165,36 @@ func newIdentity(name, email string) (identity, error) {
 
 // WithBasicAuth authenticates HTTP(S) git requests with a user name and a
 // password or token. Credentials in the URL given to [NewRepo] are used the
-// same way when no auth option is given. The default is no authentication.
+// same way when no auth option is given. It excludes the other credential
+// options: two of [WithBasicAuth], [WithBearerToken], [WithCredentials] and
+// [WithSSHKey], or one twice, fail with [ErrInvalid] naming both. The
+// default is no authentication.
 func WithBasicAuth(user, password string) Option {
-	return setAuth(&authConfig{kind: "basic", user: user, secret: password})
+	return setAuth("WithBasicAuth", &authConfig{kind: "basic", user: user, secret: password})
 }
 
 // WithBearerToken authenticates HTTP(S) git requests with an
-// "Authorization: Bearer" token, sent only to the repository's origin. The
-// default is no authentication.
+// "Authorization: Bearer" token, sent only to the repository's origin. It
+// excludes the other credential options: two of [WithBasicAuth],
+// [WithBearerToken], [WithCredentials] and [WithSSHKey], or one twice, fail
+// with [ErrInvalid] naming both. The default is no authentication.
 func WithBearerToken(token string) Option {
-	return setAuth(&authConfig{kind: "bearer", secret: token})
+	return setAuth("WithBearerToken", &authConfig{kind: "bearer", secret: token})
 }
 
 // WithCredentials asks fn for HTTP(S) credentials before each request to
 // the repository's origin, with its host; a redirect to another origin
 // never receives them. Every credential fn hands out is kept out of errors
-// and logs; a failing fn fails the call with [ErrUnauthorized]. The default
-// is no authentication.
+// and logs; a failing fn fails the call with [ErrUnauthorized]. It excludes
+// the other credential options: two of [WithBasicAuth], [WithBearerToken],
+// [WithCredentials] and [WithSSHKey], or one twice, fail with [ErrInvalid]
+// naming both. The default is no authentication.
 func WithCredentials(fn CredentialsFunc) Option {
 	return optionFunc(func(o *options) error {
 		if fn == nil {
 			return fmt.Errorf("gitops: %w: nil credentials function", ErrInvalid)
 		}
-		if err := setAuth(&authConfig{kind: "func", secret: "-"}).apply(o); err != nil {
+		if err := setAuth("WithCredentials", &authConfig{kind: "func", secret: "-"}).apply(o); err != nil {
 			return err
 		}
 		o.creds = fn
@@ -193,8 +202,8 @@ func WithCredentials(fn CredentialsFunc) Option {
 	})
 }
 
-// WithMaxTransfer limits the bytes a git server may send in one call,
-// every attempt included. The default is [DefaultMaxTransfer] (1 GiB).
+// WithMaxTransfer limits the bytes a git server may send in one call, every
+// attempt included. The default is [DefaultMaxTransfer] (1 GiB).
 func WithMaxTransfer(n int64) Option {
 	return limit("max transfer", n, func(o *options) { o.maxTransfer = n })
 }
@@ -208,8 +217,8 @@ func WithMaxObjects(n int) Option {
 
 // WithMaxObjectSize limits the inflated size of any one object the server
 // sends, a delta's result included, checked before it is inflated; memory
-// while a pack is read grows with it. The default is
-// [DefaultMaxObjectSize] (16 MiB).
+// while a pack is read grows with it. The default is [DefaultMaxObjectSize]
+// (16 MiB).
 func WithMaxObjectSize(n int64) Option {
 	return limit("max object size", n, func(o *options) { o.maxObjectSize = n })
 }
@@ -233,10 +242,12 @@ func limit(name string, n int64, set func(*options)) Option {
 
 // WithSSHKey authenticates ssh:// and scp-like URLs with a PEM private key
 // (and its passphrase, or ""); host keys are checked against the user's
-// known_hosts files. The default is no key: ssh URLs then authenticate
-// through ssh-agent.
+// known_hosts files. It excludes the other credential options: two of
+// [WithBasicAuth], [WithBearerToken], [WithCredentials] and [WithSSHKey],
+// or one twice, fail with [ErrInvalid] naming both. The default is no key:
+// ssh URLs then authenticate through ssh-agent.
 func WithSSHKey(user string, privateKeyPEM []byte, passphrase string) Option {
-	return setAuth(&authConfig{kind: "ssh", user: user, secret: passphrase, privateKey: privateKeyPEM})
+	return setAuth("WithSSHKey", &authConfig{kind: "ssh", user: user, secret: passphrase, privateKey: privateKeyPEM})
 }
 
 // WithSSHKnownHosts checks SSH host keys against these known_hosts files
@@ -252,10 +263,15 @@ func WithSSHKnownHosts(files ...string) Option {
 	})
 }
 
-func setAuth(a *authConfig) Option {
+// setAuth returns the credential option name, which sets a. It refuses
+// to follow another credential option (the same one included), naming
+// both: which should win is the caller's decision, not an accident of
+// order.
+func setAuth(name string, a *authConfig) Option {
+	a.option = name
 	return optionFunc(func(o *options) error {
 		if o.auth != nil {
-			return fmt.Errorf("gitops: %w: more than one auth option", ErrInvalid)
+			return fmt.Errorf("gitops: %w: %s and %s both set credentials; give one", ErrInvalid, o.auth.option, name)
 		}
 		if (a.kind == "basic" || a.kind == "bearer") && a.secret == "" {
 			return fmt.Errorf("gitops: %w: empty password or token", ErrInvalid)
@@ -278,27 +294,55 @@ func WithHTTPClient(c *http.Client) Option {
 	})
 }
 
-// Retry defaults of [WithRetries].
+// Defaults of [WithRetries]. The waits are those of every railyard
+// package; the retries are more than the others' 3 because here a retry
+// also starts over after a push lost a race against another writer, which
+// under a few concurrent writers to one stage branch happens more than
+// three times in a row (a transient network failure alone would need no
+// more than 3).
 const (
+	// DefaultRetries is how many times a call starts over after the
+	// first attempt.
 	DefaultRetries = 7
+	// DefaultMinWait is the first backoff cap; it doubles per retry.
 	DefaultMinWait = 200 * time.Millisecond
+	// DefaultMaxWait caps every wait, a server's Retry-After included.
 	DefaultMaxWait = 5 * time.Second
 )
 
 // WithRetries sets how many times [Repo.Commit] and [Repo.Propose] start
 // over after the first attempt (read the tip, apply the change, push) when
-// a push loses a race against another writer or a request fails
-// transiently (cut connection, HTTP 408, 429, 5xx): n times, waiting a
-// random duration up to minWait, doubling up to maxWait (full jitter), or
-// the server's Retry-After when longer (up to maxWait), bounded by the
-// context. Zero disables retries; n is at most 999. The default is
-// [DefaultRetries] (7), [DefaultMinWait] (200ms) and [DefaultMaxWait] (5s).
+// a push loses a race against another writer or a request fails transiently
+// (cut connection, HTTP 408, 429, 5xx): n times, waiting a random duration
+// up to minWait, doubling up to maxWait (full jitter), or the server's
+// Retry-After when longer (up to maxWait), bounded by the context. n must
+// be in 0..999 (0 disables retries) and 0 < minWait <= maxWait; otherwise
+// NewRepo fails with [ErrInvalid]. The default is [DefaultRetries] (7, more
+// than other packages' 3 to absorb lost push races), [DefaultMinWait]
+// (200ms) and [DefaultMaxWait] (5s).
 func WithRetries(n int, minWait, maxWait time.Duration) Option {
 	return optionFunc(func(o *options) error {
-		if n < 0 || n > 999 || minWait < 0 || maxWait < 0 {
-			return fmt.Errorf("gitops: %w: retries %d outside 0..999 or negative waits %s..%s", ErrInvalid, n, minWait, maxWait)
+		p, err := retry.NewPolicy(n, minWait, maxWait)
+		if err != nil {
+			return fmt.Errorf("gitops: %w: %v", ErrInvalid, err)
 		}
-		o.retry = retry.Policy{Retries: n, MinWait: minWait, MaxWait: maxWait}
+		o.retry = p
+		return nil
+	})
+}
+
+// WithTempDir sets the directory under which [Repo.Commit] and
+// [Repo.Propose] create the temporary object store of each tip they fetch
+// (commits and trees, without blobs where the server filters them). A store
+// is removed when the Repo no longer needs it: after the call, or, for the
+// few recent tips a Repo keeps for reuse, when it evicts them. The default
+// is [os.TempDir].
+func WithTempDir(dir string) Option {
+	return optionFunc(func(o *options) error {
+		if dir == "" {
+			return fmt.Errorf("gitops: %w: empty temporary directory", ErrInvalid)
+		}
+		o.tempDir = dir
 		return nil
 	})
 }
@@ -315,10 +359,10 @@ func WithSigner(s Signer) Option {
 	})
 }
 
-// WithMessageTemplate sets the text/template that renders the commit message
-// from a [MessageData]; the provenance trailers are appended after it. The
-// default renders Change.Message, or "Render <Dir> to <Branch>" when it is
-// empty.
+// WithMessageTemplate sets the text/template that renders the commit
+// message from a [MessageData]; the provenance trailers are appended after
+// it. The default renders Change.Message, or "Render <Dir> to <Branch>"
+// when it is empty.
 func WithMessageTemplate(text string) Option {
 	return optionFunc(func(o *options) error {
 		t, err := template.New("message").Option("missingkey=error").Parse(text)
@@ -330,10 +374,10 @@ func WithMessageTemplate(text string) Option {
 	})
 }
 
-// WithProvenanceFile sets the name, relative to Change.Dir, of the file that
-// records a Change's provenance; "" writes no file. A name ending in .yaml,
-// .yml, .json or .jsonnet is refused: Argo CD would try to apply it. The
-// default is [DefaultProvenanceFile].
+// WithProvenanceFile sets the name, relative to Change.Dir, of the file
+// that records a Change's provenance; "" writes no file. A name ending in
+// .yaml, .yml, .json or .jsonnet is refused: Argo CD would try to apply it.
+// The default is [DefaultProvenanceFile].
 func WithProvenanceFile(name string) Option {
 	return optionFunc(func(o *options) error {
 		if name != "" {

@@ -1,13 +1,17 @@
 package gitops_test
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/gitops"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 func TestMessageTemplate(t *testing.T) {
@@ -27,8 +31,9 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 		"yaml provenance":       gitops.WithProvenanceFile("provenance.yaml"),
 		"json provenance":       gitops.WithProvenanceFile("x/PROV.JSON"),
 		"escaping provenance":   gitops.WithProvenanceFile("../PROVENANCE"),
-		"retries":               gitops.WithRetries(-1, 0, 0),
-		"retries above 999":     gitops.WithRetries(1000, 0, 1),
+		"retries":               gitops.WithRetries(-1, time.Millisecond, time.Millisecond),
+		"retries above 999":     gitops.WithRetries(1000, time.Millisecond, time.Second),
+		"empty temp dir":        gitops.WithTempDir(""),
 		"nil logger":            gitops.WithLogger(nil),
 		"nil signer":            gitops.WithSigner(nil),
 		"nil clock":             gitops.WithClock(nil),
@@ -93,4 +98,80 @@ func TestGitOptions(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, gitops.ErrInvalid)
 	assert.NotContains(t, err.Error(), "s3cr3t-in-url")
+}
+
+// WithRetries follows the rule every railyard package shares
+// (retry.NewPolicy): n in 0..999 and 0 < minWait <= maxWait. Before,
+// gitops accepted zero waits (a tight retry loop) and reversed ones until
+// NewRepo's cross-check.
+func TestWithRetriesValidation(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		n        int
+		min, max time.Duration
+		ok       bool
+	}{
+		"no retries":     {0, time.Millisecond, time.Millisecond, true},
+		"most retries":   {999, time.Millisecond, time.Second, true},
+		"too many":       {1000, time.Millisecond, time.Second, false},
+		"negative":       {-1, time.Millisecond, time.Second, false},
+		"zero min wait":  {1, 0, time.Second, false},
+		"zero waits":     {0, 0, 0, false},
+		"reversed waits": {1, time.Second, time.Millisecond, false},
+		"negative waits": {1, -time.Second, -time.Millisecond, false},
+	} {
+		_, err := gitops.NewRepo("https://example.com/r.git", gitops.WithRetries(tc.n, tc.min, tc.max))
+		if tc.ok {
+			assert.NoError(t, err, name)
+			continue
+		}
+		require.ErrorIs(t, err, gitops.ErrInvalid, name)
+		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
+	}
+}
+
+// Two credential options are refused, naming both (before, the message
+// named neither); the same option twice is refused too.
+func TestCredentialOptionsExcludeEachOther(t *testing.T) {
+	t.Parallel()
+	key, err := gittest.NewSSHKey()
+	require.NoError(t, err)
+	creds := func(context.Context, string) (gitops.Credentials, error) { return gitops.Credentials{}, nil }
+	all := map[string]gitops.Option{
+		"WithBasicAuth":   gitops.WithBasicAuth("u", "p"),
+		"WithBearerToken": gitops.WithBearerToken("t"),
+		"WithCredentials": gitops.WithCredentials(creds),
+		"WithSSHKey":      gitops.WithSSHKey("git", key.PEM, ""),
+	}
+	for first, a := range all {
+		for second, b := range all {
+			_, err := gitops.NewRepo("https://example.com/r.git", a, nil, b)
+			require.ErrorIs(t, err, gitops.ErrInvalid, "%s then %s", first, second)
+			assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
+		}
+	}
+}
+
+// WithTempDir puts the fetched tip's object store under dir, and it is
+// gone once the Repo lets go of it. Before, gitops always used
+// os.TempDir, which a caller with a small or read-only /tmp could not
+// change.
+func TestWithTempDir(t *testing.T) {
+	t.Parallel()
+	rem := newRemote(t)
+	ctx := testContext(t)
+	seed := newRepo(t, rem.url)
+	_, err := seed.Commit(ctx, gitops.Change{Branch: "stage/test", Dir: "d", Files: render(1)})
+	require.NoError(t, err)
+
+	dir := t.TempDir()
+	repo := newRepo(t, rem.url, gitops.WithTempDir(dir))
+	_, err = repo.Commit(ctx, gitops.Change{Branch: "stage/test", Dir: "d", Files: render(2)})
+	require.NoError(t, err)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.NotEmpty(t, entries, "the fetched tip's store lives under the temp dir")
+	for _, e := range entries {
+		assert.True(t, strings.HasPrefix(e.Name(), "railyard-git-"), e.Name())
+	}
 }

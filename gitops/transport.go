@@ -111,7 +111,7 @@ func (r *op) fetchTip(ctx context.Context, want plumbing.Hash, ws *workspace) er
 	if err != nil {
 		return r.classify(ctx, "list refs for fetch", err)
 	}
-	st, err := gitwire.NewTempStore("")
+	st, err := gitwire.NewTempStore(r.opts.tempDir)
 	if err != nil {
 		return r.classify(ctx, "create object store", err)
 	}

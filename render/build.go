@@ -66,7 +66,7 @@ var kustomizeSlot = make(chan struct{}, 1)
 // Build fails with ErrInvalidOption, ErrInvalidMount, ErrInvalidWrapper or
 // ErrInvalidImage for bad arguments, ErrKustomize when kustomize rejects
 // the input (a FileError naming the wrapper), ErrPanic when kustomize
-// panics, ErrOutputTooLarge when the output is over WithMaxOutputBytes,
+// panics, ErrOutputTooLarge when the output is over WithMaxOutputSize,
 // ErrRead (wrapping the FS's error) when a mount fails to stat, open or
 // read a file or returns fewer or more bytes than the file's size, and
 // ctx.Err() when ctx ends first: checked before every call to a mount's
@@ -98,9 +98,9 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 		return nil, err
 	}
 	o.logger.Debug("render: assembled", "dir", w.Dir, "files", len(t.files), "estimate", t.estimate, "duration", time.Since(start))
-	if t.estimate > o.maxOutputBytes {
-		return nil, &FileError{Path: w.file(), Err: &LimitError{Err: ErrOutputTooLarge, Limit: o.maxOutputBytes,
-			Option: "WithMaxOutputBytes", Detail: fmt.Sprintf("estimated at %d bytes before building", t.estimate)}}
+	if t.estimate > o.maxOutputSize {
+		return nil, &FileError{Path: w.file(), Err: &LimitError{Err: ErrOutputTooLarge, Limit: o.maxOutputSize,
+			Option: "WithMaxOutputSize", Detail: fmt.Sprintf("estimated at %d bytes before building", t.estimate)}}
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -144,9 +144,9 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 		return nil, &FileError{Path: w.file(), Err: out.err}
 	}
 	r := out.r
-	if int64(len(r.yaml)) > o.maxOutputBytes {
-		return nil, &FileError{Path: w.file(), Err: &LimitError{Err: ErrOutputTooLarge, Limit: o.maxOutputBytes,
-			Option: "WithMaxOutputBytes", Detail: fmt.Sprintf("%d bytes built", len(r.yaml))}}
+	if int64(len(r.yaml)) > o.maxOutputSize {
+		return nil, &FileError{Path: w.file(), Err: &LimitError{Err: ErrOutputTooLarge, Limit: o.maxOutputSize,
+			Option: "WithMaxOutputSize", Detail: fmt.Sprintf("%d bytes built", len(r.yaml))}}
 	}
 	o.logger.Debug("render: built", "dir", w.Dir, "objects", len(r.objects), "bytes", len(r.yaml), "duration", time.Since(start))
 	r.wrapper = t.wrapper

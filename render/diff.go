@@ -89,7 +89,7 @@ func mdSafe(s string) string {
 //
 // Errors are a [*FileError] naming the file: ErrInvalidYAML (malformed, or
 // a document that is not a Kubernetes object), ErrAliasBomb, ErrTooLarge
-// (the files sum to more than DefaultMaxInputBytes), ErrSymlink and
+// (the files sum to more than DefaultMaxInputSize), ErrSymlink and
 // ErrDuplicateObject; ErrRead when a file of old cannot be read (wrapping
 // old's error); errors walking old's directories are wrapped as they are.
 // Retrying does not help unless old's errors are transient.
@@ -143,7 +143,7 @@ type oldObject struct {
 func readObjects(old fs.FS, dir string) (map[objectID]oldObject, error) {
 	objects := map[objectID]oldObject{}
 	files := map[objectID]string{}
-	budget := int64(DefaultMaxInputBytes)
+	budget := int64(DefaultMaxInputSize)
 	err := fs.WalkDir(old, dir, func(p string, d fs.DirEntry, err error) error {
 		switch {
 		case errors.Is(err, fs.ErrNotExist) && p == dir:
@@ -160,7 +160,7 @@ func readObjects(old fs.FS, dir string) (map[objectID]oldObject, error) {
 		default:
 			return nil
 		}
-		data, err := readLimited(old, p, &budget, "fixed: DefaultMaxInputBytes")
+		data, err := readLimited(old, p, &budget, "fixed: DefaultMaxInputSize")
 		if err != nil {
 			return &FileError{Path: p, Err: err}
 		}

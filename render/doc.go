@@ -72,8 +72,8 @@
 // leaving the mounts, symbolic links, plugins and functions
 // ([ErrPluginRefused]) are refused, all matching [ErrUnsafeContent];
 // malformed YAML, alias bombs (counted in expanded bytes) and input
-// beyond a byte budget ([WithMaxInputBytes]) are refused too, and an
-// output estimated or built beyond [WithMaxOutputBytes] ([ErrLimitExceeded]).
+// beyond a byte budget ([WithMaxInputSize]) are refused too, and an
+// output estimated or built beyond [WithMaxOutputSize] ([ErrLimitExceeded]).
 // Only the files the walk validated are copied into an in-memory file
 // system of Build's own, so nothing of a mount that no kustomization
 // references (such as overlays/ or bin/) is ever opened. Kustomize runs

@@ -116,11 +116,11 @@ var (
 	ErrPluginRefused error = specific("plugin refused", ErrUnsafeContent)
 
 	// ErrTooLarge [ErrLimitExceeded] reports input beyond the limit set
-	// with WithMaxInputBytes.
+	// with WithMaxInputSize.
 	ErrTooLarge error = specific("input too large", ErrLimitExceeded)
 	// ErrOutputTooLarge [ErrLimitExceeded] reports a build whose output,
 	// estimated before kustomize runs or counted after, is beyond the limit
-	// set with WithMaxOutputBytes.
+	// set with WithMaxOutputSize.
 	ErrOutputTooLarge error = specific("output too large", ErrLimitExceeded)
 	// ErrAliasBomb [ErrLimitExceeded] reports YAML whose aliases expand to
 	// far more bytes than the document holds (a "billion laughs" document).

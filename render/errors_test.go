@@ -73,8 +73,8 @@ func TestIsRetryableReadError(t *testing.T) {
 
 func TestLimitError(t *testing.T) {
 	t.Parallel()
-	err := &FileError{Path: "w/kustomization.yaml", Err: &LimitError{Err: ErrOutputTooLarge, Limit: 10, Option: "WithMaxOutputBytes", Detail: "20 bytes built"}}
-	assert.EqualError(t, err, "render: w/kustomization.yaml: output too large: 20 bytes built (limit 10 bytes, WithMaxOutputBytes)")
+	err := &FileError{Path: "w/kustomization.yaml", Err: &LimitError{Err: ErrOutputTooLarge, Limit: 10, Option: "WithMaxOutputSize", Detail: "20 bytes built"}}
+	assert.EqualError(t, err, "render: w/kustomization.yaml: output too large: 20 bytes built (limit 10 bytes, WithMaxOutputSize)")
 	assert.ErrorIs(t, err, ErrOutputTooLarge)
 	assert.ErrorIs(t, err, ErrLimitExceeded)
 	var le *LimitError

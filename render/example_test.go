@@ -148,13 +148,13 @@ func ExampleIsRetryable() {
 
 // A build whose output would be over the limit is refused, from an
 // estimate made before kustomize runs when the input multiplies objects.
-func ExampleWithMaxOutputBytes() {
+func ExampleWithMaxOutputSize() {
 	_, err := render.Build(context.Background(),
 		[]render.Mount{{At: "src", FS: monorepo}},
 		render.Wrapper{Dir: "wrapper", Resources: []string{"../src/k8s/kustomize/base"}},
-		render.WithMaxOutputBytes(100))
+		render.WithMaxOutputSize(100))
 	var limit *render.LimitError
-	fmt.Println(errors.Is(err, render.ErrLimitExceeded), errors.As(err, &limit) && limit.Option == "WithMaxOutputBytes")
+	fmt.Println(errors.Is(err, render.ErrLimitExceeded), errors.As(err, &limit) && limit.Option == "WithMaxOutputSize")
 	// Output:
 	// true true
 }

@@ -147,18 +147,18 @@ func TestHostileTreesMemory(t *testing.T) {
 	})
 }
 
-// WithMaxOutputBytes bounds the real output too, and the estimate does
+// WithMaxOutputSize bounds the real output too, and the estimate does
 // not refuse what fits.
-func TestWithMaxOutputBytes(t *testing.T) {
+func TestWithMaxOutputSize(t *testing.T) {
 	t.Parallel()
 	mounts, w := []Mount{{At: "app", FS: smallApp()}}, smallWrapper()
 	r, err := Build(context.Background(), mounts, w)
 	require.NoError(t, err)
 	size := int64(len(r.YAML()))
-	_, err = Build(context.Background(), mounts, w, WithMaxOutputBytes(size-1))
+	_, err = Build(context.Background(), mounts, w, WithMaxOutputSize(size-1))
 	assert.ErrorIs(t, err, ErrOutputTooLarge)
-	_, err = Build(context.Background(), mounts, w, WithMaxOutputBytes(0))
+	_, err = Build(context.Background(), mounts, w, WithMaxOutputSize(0))
 	assert.ErrorIs(t, err, ErrInvalidOption)
-	_, err = Build(context.Background(), mounts, w, WithMaxOutputBytes(4*size))
+	_, err = Build(context.Background(), mounts, w, WithMaxOutputSize(4*size))
 	assert.NoError(t, err, "the estimate stays near the output for an ordinary tree")
 }

@@ -17,31 +17,31 @@ type optionFunc func(*options) error
 func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
-	logger         *slog.Logger
-	maxInputBytes  int64
-	maxOutputBytes int64
-	naming         FileNaming
-	locker         sync.Locker // nil: the package-wide slot
+	logger        *slog.Logger
+	maxInputSize  int64
+	maxOutputSize int64
+	naming        FileNaming
+	locker        sync.Locker // nil: the package-wide slot
 }
 
 const (
-	// DefaultMaxInputBytes is the default limit on the bytes Build reads
+	// DefaultMaxInputSize is the default limit on the bytes Build reads
 	// from its mounts, summed over every file of one build.
-	DefaultMaxInputBytes = 32 << 20
-	// DefaultMaxOutputBytes is the default limit on the bytes of one
+	DefaultMaxInputSize = 32 << 20
+	// DefaultMaxOutputSize is the default limit on the bytes of one
 	// build's output, Result.YAML. kustomize holds about eight times the
 	// output in memory while it builds: a build of 8 MiB peaks near 100
 	// MiB of resident memory (measured), within the 128 MiB every railyard
 	// package keeps to under default limits.
-	DefaultMaxOutputBytes = 8 << 20
+	DefaultMaxOutputSize = 8 << 20
 )
 
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
-		logger:         slog.New(slog.DiscardHandler),
-		maxInputBytes:  DefaultMaxInputBytes,
-		maxOutputBytes: DefaultMaxOutputBytes,
-		naming:         NamingKustomize,
+		logger:        slog.New(slog.DiscardHandler),
+		maxInputSize:  DefaultMaxInputSize,
+		maxOutputSize: DefaultMaxOutputSize,
+		naming:        NamingKustomize,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -67,22 +67,22 @@ func WithLogger(l *slog.Logger) Option {
 	})
 }
 
-// WithMaxInputBytes limits the bytes Build reads from its mounts, summed
+// WithMaxInputSize limits the bytes Build reads from its mounts, summed
 // over every file it reads; a build needing more fails with a
 // [*LimitError] wrapping ErrTooLarge that names the file crossing the
 // limit. n must be positive.
-// The default is DefaultMaxInputBytes (32 MiB).
-func WithMaxInputBytes(n int64) Option {
+// The default is DefaultMaxInputSize (32 MiB).
+func WithMaxInputSize(n int64) Option {
 	return optionFunc(func(o *options) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: max input bytes %d", ErrInvalidOption, n)
+			return fmt.Errorf("%w: max input size %d", ErrInvalidOption, n)
 		}
-		o.maxInputBytes = n
+		o.maxInputSize = n
 		return nil
 	})
 }
 
-// WithMaxOutputBytes limits the bytes of the output of one build
+// WithMaxOutputSize limits the bytes of the output of one build
 // ([Result.YAML]). Before kustomize runs, Build estimates the output from
 // the walked input (every inclusion of a file or kustomization counted
 // again, YAML aliases expanded, patches, labels and replacements counted
@@ -90,13 +90,13 @@ func WithMaxInputBytes(n int64) Option {
 // beyond n, so that a small kustomization that multiplies big objects
 // costs no memory; after, it checks the real output. Either fails with a
 // [*LimitError] wrapping ErrOutputTooLarge. n must be positive.
-// The default is DefaultMaxOutputBytes (8 MiB).
-func WithMaxOutputBytes(n int64) Option {
+// The default is DefaultMaxOutputSize (8 MiB).
+func WithMaxOutputSize(n int64) Option {
 	return optionFunc(func(o *options) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: max output bytes %d", ErrInvalidOption, n)
+			return fmt.Errorf("%w: max output size %d", ErrInvalidOption, n)
 		}
-		o.maxOutputBytes = n
+		o.maxOutputSize = n
 		return nil
 	})
 }

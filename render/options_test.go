@@ -15,13 +15,13 @@ func TestNewOptionsDefaults(t *testing.T) {
 	t.Parallel()
 	o, err := newOptions(nil)
 	require.NoError(t, err)
-	assert.Equal(t, int64(DefaultMaxInputBytes), o.maxInputBytes)
+	assert.Equal(t, int64(DefaultMaxInputSize), o.maxInputSize)
 	assert.Equal(t, NamingKustomize, o.naming)
 	assert.False(t, o.logger.Enabled(context.Background(), slog.LevelError), "the default logger discards")
 
-	o, err = newOptions([]Option{nil, WithMaxInputBytes(10), WithFileNaming(NamingKargo)})
+	o, err = newOptions([]Option{nil, WithMaxInputSize(10), WithFileNaming(NamingKargo)})
 	require.NoError(t, err)
-	assert.Equal(t, int64(10), o.maxInputBytes)
+	assert.Equal(t, int64(10), o.maxInputSize)
 	assert.Equal(t, NamingKargo, o.naming)
 }
 
@@ -40,7 +40,7 @@ func TestWithLogger(t *testing.T) {
 	assert.Equal(t, strings.Count(out, "\n"), strings.Count(out, "level=DEBUG"))
 }
 
-func TestWithMaxInputBytesExact(t *testing.T) {
+func TestWithMaxInputSizeExact(t *testing.T) {
 	t.Parallel()
 	app := smallApp()
 	total := int64(0)
@@ -49,8 +49,8 @@ func TestWithMaxInputBytesExact(t *testing.T) {
 			total += int64(len(f.Data))
 		}
 	}
-	_, err := Build(context.Background(), []Mount{{At: "app", FS: app}}, smallWrapper(), WithMaxInputBytes(total))
+	_, err := Build(context.Background(), []Mount{{At: "app", FS: app}}, smallWrapper(), WithMaxInputSize(total))
 	assert.NoError(t, err, "exactly the bytes read fit")
-	_, err = Build(context.Background(), []Mount{{At: "app", FS: app}}, smallWrapper(), WithMaxInputBytes(total-1))
+	_, err = Build(context.Background(), []Mount{{At: "app", FS: app}}, smallWrapper(), WithMaxInputSize(total-1))
 	assert.ErrorIs(t, err, ErrTooLarge)
 }

@@ -133,7 +133,7 @@ func newAssembler(mounts []mount, o *options, done func() error) *assembler {
 	return &assembler{
 		mounts:    mounts,
 		mem:       newTreeFS(),
-		remaining: o.maxInputBytes,
+		remaining: o.maxInputSize,
 		logger:    o.logger,
 		dirs:      map[string]*dirState{},
 		files:     map[string]*fileState{},
@@ -212,7 +212,7 @@ func (a *assembler) read(p string) (*fileState, error) {
 		return nil, &FileError{Path: p, Err: err}
 	}
 	m, rel, _ := a.locate(p)
-	data, err := readLimited(m.fsys, rel, &a.remaining, "WithMaxInputBytes")
+	data, err := readLimited(m.fsys, rel, &a.remaining, "WithMaxInputSize")
 	if err != nil {
 		return nil, &FileError{Path: p, Err: err}
 	}

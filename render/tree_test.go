@@ -202,13 +202,13 @@ var hostileCases = []hostileCase{
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/service.yaml", "a: "+strings.Repeat("[", 100_000)+strings.Repeat("]", 100_000)+"\n")
 		}},
-	{name: "huge resource", want: ErrTooLarge, path: "app/base/service.yaml", opts: []Option{WithMaxInputBytes(4 << 10)},
+	{name: "huge resource", want: ErrTooLarge, path: "app/base/service.yaml", opts: []Option{WithMaxInputSize(4 << 10)},
 		edit: func(app fstest.MapFS, _ *Wrapper) {
 			setFile(app, "base/service.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: big\ndata:\n  x: "+strings.Repeat("x", 8<<10)+"\n")
 		}},
 	{name: "huge input over the default limit", want: ErrTooLarge, path: "app/base/service.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
-			setFile(app, "base/service.yaml", strings.Repeat("# padding\n", DefaultMaxInputBytes/10+1))
+			setFile(app, "base/service.yaml", strings.Repeat("# padding\n", DefaultMaxInputSize/10+1))
 		}},
 	{name: "helm chart", want: ErrHelmRefused, path: "app/base/kustomization.yaml",
 		edit: func(app fstest.MapFS, _ *Wrapper) {
@@ -312,7 +312,7 @@ func TestBuildArguments(t *testing.T) {
 		{"escaping template", []Mount{{At: "app", FS: app}}, func(w *Wrapper) { w.Template = "../t.yaml" }, nil, ErrInvalidWrapper},
 		{"bad namespace", []Mount{{At: "app", FS: app}}, func(w *Wrapper) { w.Namespace = "Prod_1" }, nil, ErrInvalidWrapper},
 		{"nil logger", []Mount{{At: "app", FS: app}}, nil, []Option{WithLogger(nil)}, ErrInvalidOption},
-		{"zero budget", []Mount{{At: "app", FS: app}}, nil, []Option{WithMaxInputBytes(0)}, ErrInvalidOption},
+		{"zero budget", []Mount{{At: "app", FS: app}}, nil, []Option{WithMaxInputSize(0)}, ErrInvalidOption},
 		{"unknown naming", []Mount{{At: "app", FS: app}}, nil, []Option{WithFileNaming(FileNaming(7))}, ErrInvalidOption},
 	}
 	for _, tc := range cases {

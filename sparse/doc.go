@@ -52,7 +52,7 @@
 //     up, then once more with trees and blobs down to that depth.
 //
 // Received packs are streamed to an on-disk object store (a temporary
-// directory, or the cache) rather than held in memory; only the cone's
+// directory under [WithTempDir], or the cache) rather than held in memory; only the cone's
 // files are read into memory, within the limits set by [WithMaxFiles],
 // [WithMaxBlobSize] and [WithMaxTotalSize].
 //

@@ -1,11 +1,17 @@
 package sparse
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/railyard-gitops/railyard/internal/retry"
+	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 )
 
 func TestOptionDefaults(t *testing.T) {
@@ -20,9 +26,7 @@ func TestOptionDefaults(t *testing.T) {
 	assert.Equal(t, int64(DefaultMaxObjects), o.maxObjects)
 	assert.Equal(t, int64(DefaultMaxObjectSize), o.maxObjectSize)
 	assert.Equal(t, int64(DefaultMaxInflated), o.maxInflated)
-	assert.Equal(t, DefaultRetries, o.retries)
-	assert.Equal(t, DefaultMinWait, o.minWait)
-	assert.Equal(t, DefaultMaxWait, o.maxWait)
+	assert.Equal(t, retry.Policy{Retries: DefaultRetries, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait}, o.retry)
 	assert.Empty(t, o.cacheDir)
 	assert.Nil(t, o.creds)
 
@@ -62,7 +66,7 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 		"zero objects":     WithMaxObjects(0),
 		"zero object size": WithMaxObjectSize(0),
 		"zero inflated":    WithMaxInflated(0),
-		"negative retry":   WithRetries(-1, 0, time.Second),
+		"negative retry":   WithRetries(-1, time.Millisecond, time.Second),
 		"negative wait":    WithRetries(1, -time.Second, time.Second),
 		"waits reversed":   WithRetries(1, time.Minute, time.Second),
 		"nil progress":     WithProgress(nil),
@@ -73,4 +77,103 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 	}
 	_, err := newOptions([]Option{WithBearerToken("t"), WithSSHKnownHosts("x")})
 	assert.NoError(t, err)
+}
+
+// WithRetries follows the rule every railyard package shares
+// (retry.NewPolicy): n in 0..999 and 0 < minWait <= maxWait. Before, sparse
+// accepted zero waits (a tight retry loop) and any n.
+func TestWithRetriesValidation(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		n        int
+		min, max time.Duration
+		ok       bool
+	}{
+		"no retries":     {0, time.Millisecond, time.Millisecond, true},
+		"most retries":   {999, time.Millisecond, time.Second, true},
+		"too many":       {1000, time.Millisecond, time.Second, false},
+		"negative":       {-1, time.Millisecond, time.Second, false},
+		"zero min wait":  {1, 0, time.Second, false},
+		"zero waits":     {0, 0, 0, false},
+		"reversed waits": {1, time.Second, time.Millisecond, false},
+		"negative waits": {1, -time.Second, -time.Millisecond, false},
+	} {
+		_, err := newOptions([]Option{WithRetries(tc.n, tc.min, tc.max)})
+		if tc.ok {
+			assert.NoError(t, err, name)
+			continue
+		}
+		require.ErrorIs(t, err, ErrInvalidRequest, name)
+		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
+	}
+}
+
+// Two credential options are refused, naming both; before, the last one
+// silently won (a bearer token given after basic auth replaced it). The
+// same option twice is refused too.
+func TestCredentialOptionsExcludeEachOther(t *testing.T) {
+	t.Parallel()
+	key, err := gittest.NewSSHKey()
+	require.NoError(t, err)
+	creds := func(context.Context, string) (Credentials, error) { return Credentials{}, nil }
+	all := map[string]Option{
+		"WithBasicAuth":   WithBasicAuth("u", "p"),
+		"WithBearerToken": WithBearerToken("t"),
+		"WithCredentials": WithCredentials(creds),
+		"WithSSHKey":      WithSSHKey("git", key.PEM, ""),
+	}
+	for first, a := range all {
+		_, err = newOptions([]Option{a, WithSSHKnownHosts("known_hosts")})
+		require.NoError(t, err, first)
+		for second, b := range all {
+			for _, tgt := range []target{forFetch, forResolve} {
+				_, err := newOptionsFor(tgt, []Option{a, nil, b})
+				require.ErrorIs(t, err, ErrInvalidRequest, "%s then %s", first, second)
+				assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
+			}
+		}
+	}
+}
+
+// Options that only a fetch uses are refused by Resolve rather than
+// ignored: before, sparse.Resolve(ctx, url, ref, WithMaxObjects(1)) ran
+// without complaint, and a caller could believe a limit held that did not.
+func TestOptionsApplyOnlyWhereDocumented(t *testing.T) {
+	t.Parallel()
+	key, err := gittest.NewSSHKey()
+	require.NoError(t, err)
+	creds := func(context.Context, string) (Credentials, error) { return Credentials{}, nil }
+	for name, tc := range map[string]struct {
+		opt Option
+		to  target
+	}{
+		"WithLogger":        {WithLogger(slog.Default()), forAll},
+		"WithHTTPClient":    {WithHTTPClient(http.DefaultClient), forAll},
+		"WithBasicAuth":     {WithBasicAuth("u", "p"), forAll},
+		"WithBearerToken":   {WithBearerToken("t"), forAll},
+		"WithCredentials":   {WithCredentials(creds), forAll},
+		"WithSSHKey":        {WithSSHKey("git", key.PEM, ""), forAll},
+		"WithSSHKnownHosts": {WithSSHKnownHosts("known_hosts"), forAll},
+		"WithRetries":       {WithRetries(1, time.Millisecond, time.Second), forAll},
+		"WithMaxTransfer":   {WithMaxTransfer(5), forAll},
+		"WithCache":         {WithCache(t.TempDir()), forFetch},
+		"WithTempDir":       {WithTempDir(t.TempDir()), forFetch},
+		"WithMaxBlobSize":   {WithMaxBlobSize(5), forFetch},
+		"WithMaxFiles":      {WithMaxFiles(5), forFetch},
+		"WithMaxTotalSize":  {WithMaxTotalSize(5), forFetch},
+		"WithMaxObjects":    {WithMaxObjects(5), forFetch},
+		"WithMaxObjectSize": {WithMaxObjectSize(5 << 30), forFetch},
+		"WithMaxInflated":   {WithMaxInflated(5), forFetch},
+		"WithProgress":      {WithProgress(func(Progress) {}), forFetch},
+	} {
+		for _, c := range []target{forFetch, forResolve} {
+			_, err := newOptionsFor(c, []Option{tc.opt})
+			if tc.to&c != 0 {
+				assert.NoError(t, err, "%s for %s", name, c)
+				continue
+			}
+			require.ErrorIs(t, err, ErrInvalidRequest, "%s for %s", name, c)
+			assert.ErrorContains(t, err, name+" does not apply to "+c.String())
+		}
+	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/railyard-gitops/railyard/internal/gitwire"
 	"github.com/railyard-gitops/railyard/internal/httpx"
 	"github.com/railyard-gitops/railyard/internal/redact"
-	"github.com/railyard-gitops/railyard/internal/retry"
 )
 
 // remote is one fetch's conversation with a repository, through
@@ -39,7 +38,7 @@ func dial(v *validated, o *options) (*remote, error) {
 		URL: v.url, HTTPClient: o.httpClient, Credentials: creds,
 		SSHUser: o.sshUser, SSHKey: o.sshKey, SSHPassphrase: o.sshPass, SSHKnownHosts: o.knownHosts,
 		Secrets: secrets,
-		Retry:   retry.Policy{Retries: o.retries, MinWait: o.minWait, MaxWait: o.maxWait},
+		Retry:   o.retry,
 		Limits: gitwire.Limits{
 			MaxTransfer: o.maxTransfer, MaxObjects: o.maxObjects, MaxObjectSize: o.maxObjectSize,
 			MaxInflated: o.maxInflated, MaxDeltaDepth: gitwire.DefaultMaxDeltaDepth,

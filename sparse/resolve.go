@@ -16,13 +16,18 @@ import (
 // tried as a branch first and then as a tag; annotated tags resolve to the
 // commit they point at.
 //
-// Errors wrap [ErrInvalidRequest] (bad URL, ref name or option),
-// [ErrRefNotFound] (also for an empty repository), [ErrNotFound] (no
-// repository), [ErrUnauthorized], [ErrUnavailable] (a later retry may
-// help) or the context's error. Only the transport and logging options ([WithHTTPClient], the
-// credentials, [WithRetries], [WithLogger]) matter here.
+// Only the options that affect Resolve are accepted: the transport
+// ([WithHTTPClient], [WithMaxTransfer]), the credentials ([WithBasicAuth],
+// [WithBearerToken], [WithCredentials], [WithSSHKey], [WithSSHKnownHosts]),
+// [WithRetries] and [WithLogger]. Any other option (a cache, a limit on
+// packs or files, a progress callback) is refused rather than ignored.
+//
+// Errors wrap [ErrInvalidRequest] (bad URL, ref name or option, or an
+// option that does not affect Resolve), [ErrRefNotFound] (also for an
+// empty repository), [ErrNotFound] (no repository), [ErrUnauthorized],
+// [ErrUnavailable] (a later retry may help) or the context's error.
 func Resolve(ctx context.Context, url, ref string, opts ...Option) (string, error) {
-	o, err := newOptions(opts)
+	o, err := newOptionsFor(forResolve, opts)
 	if err != nil {
 		return "", fmt.Errorf("sparse: resolve: %w", err)
 	}

@@ -2,7 +2,9 @@ package sparse_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -58,4 +60,35 @@ func TestResolveEmptyRepository(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorIs(t, err, sparse.ErrRefNotFound)
 	assert.NotErrorIs(t, err, sparse.ErrCommitNotFound)
+}
+
+// Regression: Resolve silently ignored the options only Fetch uses, so
+// Resolve(ctx, url, ref, WithCache(dir), WithMaxObjects(1)) looked
+// configured when it was not. They are refused now, before any request,
+// and the options Resolve does use still work.
+func TestResolveRefusesFetchOnlyOptions(t *testing.T) {
+	t.Parallel()
+	h := newHistory(t)
+	for name, opt := range map[string]sparse.Option{
+		"WithCache":         sparse.WithCache(t.TempDir()),
+		"WithTempDir":       sparse.WithTempDir(t.TempDir()),
+		"WithMaxBlobSize":   sparse.WithMaxBlobSize(1),
+		"WithMaxFiles":      sparse.WithMaxFiles(1),
+		"WithMaxTotalSize":  sparse.WithMaxTotalSize(1),
+		"WithMaxObjects":    sparse.WithMaxObjects(1),
+		"WithMaxObjectSize": sparse.WithMaxObjectSize(1 << 30),
+		"WithMaxInflated":   sparse.WithMaxInflated(1),
+		"WithProgress":      sparse.WithProgress(func(sparse.Progress) {}),
+	} {
+		h.srv.ResetStats()
+		_, err := sparse.Resolve(context.Background(), h.url, "main", opt)
+		require.ErrorIs(t, err, sparse.ErrInvalidRequest, name)
+		assert.ErrorIs(t, err, sparse.ErrInvalid, name)
+		assert.ErrorContains(t, err, name+" does not apply to Resolve")
+		assert.Zero(t, h.srv.Total(h.name).Requests, "%s: refused before any request", name)
+	}
+	got, err := sparse.Resolve(context.Background(), h.url, "main", sparse.WithMaxTransfer(1<<20),
+		sparse.WithRetries(0, time.Millisecond, time.Millisecond), sparse.WithLogger(slog.New(slog.DiscardHandler)))
+	require.NoError(t, err)
+	assert.Equal(t, h.commits[3], got)
 }

@@ -35,6 +35,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"slices"
 	"strings"
 	"testing/fstest"
 	"time"
@@ -158,10 +159,12 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 	fmt.Fprintf(out, "newest:  %s  commit %s  %q\n", found.Freight[0].ID[:12], found.Freight[0].Commit.ID[:12], found.Freight[0].Commit.Subject)
 
 	// The GitOps repo's policy, pinned to one commit of main for the whole run.
-	sparseOpts := []sparse.Option{sparse.WithHTTPClient(client), sparse.WithProgress(bytesProgress(progress))}
+	// Resolve takes the connection options only; a fetch also reports progress.
+	sparseOpts := []sparse.Option{sparse.WithHTTPClient(client)}
 	if p.GitToken != "" {
 		sparseOpts = append(sparseOpts, sparse.WithBasicAuth(p.GitUser, p.GitToken))
 	}
+	fetchOpts := append(slices.Clip(sparseOpts), sparse.WithProgress(bytesProgress(progress)))
 	policyCommit, err := sparse.Resolve(ctx, p.GitOpsURL, "main", sparseOpts...)
 	if err != nil {
 		return err
@@ -169,7 +172,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 	policy, err := sparse.Fetch(ctx, sparse.Request{
 		URL: p.GitOpsURL, Commit: policyCommit, Branch: "main",
 		Paths: []string{"apps/" + p.App, "warehouses/" + p.Warehouse},
-	}, sparseOpts...)
+	}, fetchOpts...)
 	if err != nil {
 		return fmt.Errorf("policy: %w", err)
 	}
@@ -202,7 +205,7 @@ func promote(ctx context.Context, p plan, out, progress io.Writer) error {
 			fmt.Fprintf(progress, "%s: fetching %s at %s ...\n", stage, p.DeployPath, f.Commit.ID[:12])
 			src, err = sparse.Fetch(ctx, sparse.Request{
 				URL: p.MonorepoURL, Commit: f.Commit.ID, Branch: p.Branch, Paths: []string{p.DeployPath},
-			}, sparseOpts...)
+			}, fetchOpts...)
 			if err != nil {
 				return fmt.Errorf("%s: %w", stage, err)
 			}

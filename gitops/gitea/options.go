@@ -17,6 +17,18 @@ const (
 	DefaultMaxResponseSize = 8 << 20
 )
 
+// Defaults of [WithRetries], the same in every railyard package but
+// gitops (whose retries also absorb lost push races).
+const (
+	// DefaultRetries is how many times a transient failure is retried
+	// after the first try.
+	DefaultRetries = 3
+	// DefaultMinWait is the first backoff cap; it doubles per retry.
+	DefaultMinWait = 200 * time.Millisecond
+	// DefaultMaxWait caps every wait, a server's Retry-After included.
+	DefaultMaxWait = 5 * time.Second
+)
+
 // Credentials are what a [CredentialsFunc] hands out for one host. Token,
 // when set, is sent as "Authorization: Bearer"; otherwise Username and
 // Password as basic auth. The zero value means anonymous.
@@ -39,6 +51,7 @@ type optionFunc func(*options) error
 func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
+	credOption  string // the credential option given, for refusing a second
 	token       string
 	credentials CredentialsFunc
 	httpClient  *http.Client
@@ -51,7 +64,7 @@ type options struct {
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
 		logger:   slog.New(slog.DiscardHandler),
-		retry:    retry.Policy{Retries: 3, MinWait: 500 * time.Millisecond, MaxWait: 10 * time.Second},
+		retry:    retry.Policy{Retries: DefaultRetries, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait},
 		maxPages: DefaultMaxPages, maxResponse: DefaultMaxResponseSize,
 	}
 	for _, opt := range opts {
@@ -62,10 +75,18 @@ func newOptions(opts []Option) (*options, error) {
 			return nil, err
 		}
 	}
-	if o.token != "" && o.credentials != nil {
-		return nil, invalid("WithBearerToken and WithCredentials exclude each other")
-	}
 	return o, nil
+}
+
+// setCredential records that the credential option name is applied, and
+// refuses it when another one (the same one included) was: which should
+// win is the caller's decision, not an accident of order.
+func (o *options) setCredential(name string) error {
+	if o.credOption != "" {
+		return invalid("%s and %s both set credentials; give one", o.credOption, name)
+	}
+	o.credOption = name
+	return nil
 }
 
 func invalid(format string, args ...any) error {
@@ -74,12 +95,17 @@ func invalid(format string, args ...any) error {
 
 // WithBearerToken authenticates with a Gitea access token (scope
 // write:repository) sent as "Authorization: Bearer" to the server's origin
-// only. The default is no authentication, which only reads public
+// only. It excludes the other credential option: [WithBearerToken] and
+// [WithCredentials] together, or one twice, fail with [gitops.ErrInvalid]
+// naming both. The default is no authentication, which only reads public
 // repositories.
 func WithBearerToken(token string) Option {
 	return optionFunc(func(o *options) error {
 		if token == "" {
 			return invalid("empty bearer token")
+		}
+		if err := o.setCredential("WithBearerToken"); err != nil {
+			return err
 		}
 		o.token = token
 		return nil
@@ -89,11 +115,17 @@ func WithBearerToken(token string) Option {
 // WithCredentials asks fn for the credentials of every request, with the
 // server's host, so that rotating tokens stay fresh in a long-lived
 // process: a token, or a user name with a password or token (basic auth).
-// They go to the server's origin only. The default is no authentication.
+// They go to the server's origin only. It excludes the other credential
+// option: [WithBearerToken] and [WithCredentials] together, or one twice,
+// fail with [gitops.ErrInvalid] naming both. The default is no
+// authentication.
 func WithCredentials(fn CredentialsFunc) Option {
 	return optionFunc(func(o *options) error {
 		if fn == nil {
 			return invalid("nil credentials function")
+		}
+		if err := o.setCredential("WithCredentials"); err != nil {
+			return err
 		}
 		o.credentials = fn
 		return nil
@@ -113,17 +145,21 @@ func WithHTTPClient(c *http.Client) Option {
 	})
 }
 
-// WithRetries retries reads and body updates (which are idempotent) up to
-// n times after the first try, on network errors and 408, 429, 500, 502,
-// 503 and 504, with full-jitter backoff from minWait doubling to maxWait and
-// Retry-After honoured up to maxWait. Opening a pull request is never
-// retried: a retry could open two. The default is 3 retries, 500ms to 10s.
+// WithRetries retries reads and body updates (which are idempotent) up to n
+// times after the first try, on network errors and 408, 429, 500, 502, 503
+// and 504, with full-jitter backoff from minWait doubling to maxWait and
+// Retry-After honoured up to maxWait (a longer one ends the retries).
+// Opening a pull request is never retried: a retry could open two. n must
+// be in 0..999 (0 tries once) and 0 < minWait <= maxWait; otherwise New
+// fails with [gitops.ErrInvalid]. The default is [DefaultRetries] (3),
+// [DefaultMinWait] (200ms) and [DefaultMaxWait] (5s).
 func WithRetries(n int, minWait, maxWait time.Duration) Option {
 	return optionFunc(func(o *options) error {
-		if n < 0 || minWait < 0 || maxWait < minWait {
-			return invalid("retries need n >= 0 and 0 <= minWait <= maxWait")
+		p, err := retry.NewPolicy(n, minWait, maxWait)
+		if err != nil {
+			return invalid("%v", err)
 		}
-		o.retry = retry.Policy{Retries: n, MinWait: minWait, MaxWait: maxWait}
+		o.retry = p
 		return nil
 	})
 }
@@ -141,8 +177,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxPages bounds the pages one listing follows (FindOpen); past it the
-// call fails with a [gitops.LimitError]. The default is
-// [DefaultMaxPages] (100).
+// call fails with a [gitops.LimitError]. The default is [DefaultMaxPages]
+// (100).
 func WithMaxPages(n int) Option {
 	return optionFunc(func(o *options) error {
 		if n <= 0 {
@@ -153,8 +189,8 @@ func WithMaxPages(n int) Option {
 	})
 }
 
-// WithMaxResponseSize bounds the bytes of any one answer, checked before
-// it is decoded; past it the call fails with a [gitops.LimitError]. The
+// WithMaxResponseSize bounds the bytes of any one answer, checked before it
+// is decoded; past it the call fails with a [gitops.LimitError]. The
 // default is [DefaultMaxResponseSize] (8 MiB).
 func WithMaxResponseSize(bytes int64) Option {
 	return optionFunc(func(o *options) error {

@@ -299,3 +299,51 @@ func testKeyPEM(t *testing.T) []byte {
 	require.NoError(t, err)
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
+
+// WithRetries follows the rule every railyard package shares
+// (retry.NewPolicy): n in 0..999 and 0 < minWait <= maxWait. Before, the
+// forges accepted zero waits (a tight retry loop) and any n.
+func TestWithRetriesValidation(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		n        int
+		min, max time.Duration
+		ok       bool
+	}{
+		"no retries":     {0, time.Millisecond, time.Millisecond, true},
+		"most retries":   {999, time.Millisecond, time.Second, true},
+		"too many":       {1000, time.Millisecond, time.Second, false},
+		"negative":       {-1, time.Millisecond, time.Second, false},
+		"zero min wait":  {1, 0, time.Second, false},
+		"zero waits":     {0, 0, 0, false},
+		"reversed waits": {1, time.Second, time.Millisecond, false},
+		"negative waits": {1, -time.Second, -time.Millisecond, false},
+	} {
+		_, err := github.New("org", "gitops", github.WithRetries(tc.n, tc.min, tc.max))
+		if tc.ok {
+			assert.NoError(t, err, name)
+			continue
+		}
+		require.ErrorIs(t, err, gitops.ErrInvalid, name)
+		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
+	}
+}
+
+// Two credential options are refused, naming both (before, the message
+// named neither); the same option twice is refused too.
+func TestCredentialOptionsExcludeEachOther(t *testing.T) {
+	t.Parallel()
+	creds := func(context.Context, string) (github.Credentials, error) { return github.Credentials{}, nil }
+	all := map[string]github.Option{
+		"WithBearerToken": github.WithBearerToken("t"),
+		"WithCredentials": github.WithCredentials(creds),
+		"WithApp":         github.WithApp(1, 2, testKeyPEM(t)),
+	}
+	for first, a := range all {
+		for second, b := range all {
+			_, err := github.New("org", "gitops", a, nil, b)
+			require.ErrorIs(t, err, gitops.ErrInvalid, "%s then %s", first, second)
+			assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
+		}
+	}
+}

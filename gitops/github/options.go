@@ -19,6 +19,18 @@ const (
 	DefaultMaxResponseSize = 8 << 20
 )
 
+// Defaults of [WithRetries], the same in every railyard package but
+// gitops (whose retries also absorb lost push races).
+const (
+	// DefaultRetries is how many times a transient failure is retried
+	// after the first try.
+	DefaultRetries = 3
+	// DefaultMinWait is the first backoff cap; it doubles per retry.
+	DefaultMinWait = 200 * time.Millisecond
+	// DefaultMaxWait caps every wait, a server's Retry-After included.
+	DefaultMaxWait = 5 * time.Second
+)
+
 // Credentials are what a [CredentialsFunc] hands out for one host. Token,
 // when set, is sent as "Authorization: Bearer"; otherwise Username and
 // Password as basic auth. The zero value means anonymous.
@@ -42,6 +54,7 @@ func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
 	baseURL     *url.URL
+	credOption  string // the credential option given, for refusing a second
 	token       string
 	credentials CredentialsFunc
 	app         *appConfig
@@ -61,7 +74,7 @@ func newOptions(opts []Option) (*options, error) {
 	base, _ := url.Parse("https://api.github.com/")
 	o := &options{
 		baseURL: base, logger: slog.New(slog.DiscardHandler),
-		retry:    retry.Policy{Retries: 3, MinWait: 500 * time.Millisecond, MaxWait: 10 * time.Second},
+		retry:    retry.Policy{Retries: DefaultRetries, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait},
 		maxPages: DefaultMaxPages, maxResponse: DefaultMaxResponseSize,
 	}
 	for _, opt := range opts {
@@ -72,25 +85,28 @@ func newOptions(opts []Option) (*options, error) {
 			return nil, err
 		}
 	}
-	n := 0
-	for _, set := range []bool{o.token != "", o.credentials != nil, o.app != nil} {
-		if set {
-			n++
-		}
-	}
-	if n > 1 {
-		return nil, invalid("WithBearerToken, WithCredentials and WithApp exclude each other")
-	}
 	return o, nil
+}
+
+// setCredential records that the credential option name is applied, and
+// refuses it when another one (the same one included) was: which should
+// win is the caller's decision, not an accident of order.
+func (o *options) setCredential(name string) error {
+	if o.credOption != "" {
+		return invalid("%s and %s both set credentials; give one", o.credOption, name)
+	}
+	o.credOption = name
+	return nil
 }
 
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("github: %w: "+format, append([]any{gitops.ErrInvalid}, args...)...)
 }
 
-// WithBaseURL sets the REST API root, e.g. "https://ghe.example.com/api/v3/"
-// for GitHub Enterprise Server. Credentials go only to its origin (scheme,
-// host and port). The default is "https://api.github.com/".
+// WithBaseURL sets the REST API root, e.g.
+// "https://ghe.example.com/api/v3/" for GitHub Enterprise Server.
+// Credentials go only to its origin (scheme, host and port). The default is
+// "https://api.github.com/".
 func WithBaseURL(u string) Option {
 	return optionFunc(func(o *options) error {
 		parsed, err := url.Parse(u)
@@ -108,11 +124,17 @@ func WithBaseURL(u string) Option {
 
 // WithBearerToken authenticates with a personal access token (or any token
 // GitHub accepts) sent as "Authorization: Bearer" to the API's origin only.
-// The default is no authentication, which only reads public repositories.
+// It excludes the other credential options: two of [WithBearerToken],
+// [WithCredentials] and [WithApp], or one twice, fail with
+// [gitops.ErrInvalid] naming both. The default is no authentication, which
+// only reads public repositories.
 func WithBearerToken(token string) Option {
 	return optionFunc(func(o *options) error {
 		if token == "" {
 			return invalid("empty bearer token")
+		}
+		if err := o.setCredential("WithBearerToken"); err != nil {
+			return err
 		}
 		o.token = token
 		return nil
@@ -121,22 +143,30 @@ func WithBearerToken(token string) Option {
 
 // WithCredentials asks fn for the credentials of every request, with the
 // API's host, so that rotating tokens stay fresh in a long-lived process.
-// They go to the API's origin only. The default is no authentication.
+// They go to the API's origin only. It excludes the other credential
+// options: two of [WithBearerToken], [WithCredentials] and [WithApp], or
+// one twice, fail with [gitops.ErrInvalid] naming both. The default is no
+// authentication.
 func WithCredentials(fn CredentialsFunc) Option {
 	return optionFunc(func(o *options) error {
 		if fn == nil {
 			return invalid("nil credentials function")
+		}
+		if err := o.setCredential("WithCredentials"); err != nil {
+			return err
 		}
 		o.credentials = fn
 		return nil
 	})
 }
 
-// WithApp authenticates as a GitHub App installation: a JWT signed with
-// the App's PEM private key (PKCS#1 or PKCS#8 RSA) is exchanged for an
+// WithApp authenticates as a GitHub App installation: a JWT signed with the
+// App's PEM private key (PKCS#1 or PKCS#8 RSA) is exchanged for an
 // installation token at the API's origin, cached and renewed a minute
 // before it expires (installation tokens last an hour), so a long-lived
-// PullRequests keeps working. The default is no authentication.
+// PullRequests keeps working. It excludes the other credential options: two
+// of [WithBearerToken], [WithCredentials] and [WithApp], or one twice, fail
+// with [gitops.ErrInvalid] naming both. The default is no authentication.
 func WithApp(appID, installationID int64, privateKeyPEM []byte) Option {
 	return optionFunc(func(o *options) error {
 		if appID <= 0 || installationID <= 0 {
@@ -144,6 +174,9 @@ func WithApp(appID, installationID int64, privateKeyPEM []byte) Option {
 		}
 		if len(privateKeyPEM) == 0 {
 			return invalid("empty App private key")
+		}
+		if err := o.setCredential("WithApp"); err != nil {
+			return err
 		}
 		o.app = &appConfig{appID: appID, installationID: installationID, key: append([]byte(nil), privateKeyPEM...)}
 		return nil
@@ -163,17 +196,21 @@ func WithHTTPClient(c *http.Client) Option {
 	})
 }
 
-// WithRetries retries reads and body updates (which are idempotent) up to
-// n times after the first try, on network errors and 408, 429, 500, 502,
-// 503 and 504, with full-jitter backoff from minWait doubling to maxWait and
-// Retry-After honoured up to maxWait. Opening a pull request is never
-// retried: a retry could open two. The default is 3 retries, 500ms to 10s.
+// WithRetries retries reads and body updates (which are idempotent) up to n
+// times after the first try, on network errors and 408, 429, 500, 502, 503
+// and 504, with full-jitter backoff from minWait doubling to maxWait and
+// Retry-After honoured up to maxWait (a longer one ends the retries).
+// Opening a pull request is never retried: a retry could open two. n must
+// be in 0..999 (0 tries once) and 0 < minWait <= maxWait; otherwise New
+// fails with [gitops.ErrInvalid]. The default is [DefaultRetries] (3),
+// [DefaultMinWait] (200ms) and [DefaultMaxWait] (5s).
 func WithRetries(n int, minWait, maxWait time.Duration) Option {
 	return optionFunc(func(o *options) error {
-		if n < 0 || minWait < 0 || maxWait < minWait {
-			return invalid("retries need n >= 0 and 0 <= minWait <= maxWait")
+		p, err := retry.NewPolicy(n, minWait, maxWait)
+		if err != nil {
+			return invalid("%v", err)
 		}
-		o.retry = retry.Policy{Retries: n, MinWait: minWait, MaxWait: maxWait}
+		o.retry = p
 		return nil
 	})
 }
@@ -191,8 +228,8 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithMaxPages bounds the pages one listing follows (FindOpen); past it the
-// call fails with a [gitops.LimitError]. The default is
-// [DefaultMaxPages] (100).
+// call fails with a [gitops.LimitError]. The default is [DefaultMaxPages]
+// (100).
 func WithMaxPages(n int) Option {
 	return optionFunc(func(o *options) error {
 		if n <= 0 {
@@ -203,8 +240,8 @@ func WithMaxPages(n int) Option {
 	})
 }
 
-// WithMaxResponseSize bounds the bytes of any one answer, checked before
-// it is decoded; past it the call fails with a [gitops.LimitError]. The
+// WithMaxResponseSize bounds the bytes of any one answer, checked before it
+// is decoded; past it the call fails with a [gitops.LimitError]. The
 // default is [DefaultMaxResponseSize] (8 MiB).
 func WithMaxResponseSize(bytes int64) Option {
 	return optionFunc(func(o *options) error {

@@ -5,6 +5,7 @@ package retry
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -17,6 +18,21 @@ type Policy struct {
 	Retries int           // retries after the first try; 0 tries once
 	MinWait time.Duration // the first backoff cap; doubles per retry
 	MaxWait time.Duration // cap of any wait, a Retry-After included
+}
+
+// MaxRetries is the most retries a [Policy] made by [NewPolicy] allows.
+const MaxRetries = 999
+
+// NewPolicy checks the arguments of a WithRetries option and returns the
+// policy they make. It is the one rule every railyard package applies: n
+// in 0..[MaxRetries] and 0 < minWait <= maxWait (a zero wait would retry
+// in a tight loop against a failing server). The error names the
+// arguments; callers wrap it in their invalid-option sentinel.
+func NewPolicy(n int, minWait, maxWait time.Duration) (Policy, error) {
+	if n < 0 || n > MaxRetries || minWait <= 0 || minWait > maxWait {
+		return Policy{}, fmt.Errorf("retries %d, waits %s..%s: want 0 <= n <= %d and 0 < minWait <= maxWait", n, minWait, maxWait, MaxRetries)
+	}
+	return Policy{Retries: n, MinWait: minWait, MaxWait: maxWait}, nil
 }
 
 // Backoff returns the wait before retry number attempt (0 for the first

@@ -146,3 +146,26 @@ func FuzzAfter(f *testing.F) {
 		}
 	})
 }
+
+// NewPolicy is the one rule behind every package's WithRetries.
+func TestNewPolicy(t *testing.T) {
+	t.Parallel()
+	p, err := retry.NewPolicy(3, time.Millisecond, time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, retry.Policy{Retries: 3, MinWait: time.Millisecond, MaxWait: time.Second}, p)
+	for _, ok := range [][3]int64{{0, 1, 1}, {retry.MaxRetries, 1, int64(time.Hour)}} {
+		_, err := retry.NewPolicy(int(ok[0]), time.Duration(ok[1]), time.Duration(ok[2]))
+		assert.NoError(t, err, "%v", ok)
+	}
+	for name, bad := range map[string][3]int64{
+		"negative retries":  {-1, 1, 1},
+		"too many retries":  {retry.MaxRetries + 1, 1, 1},
+		"zero minimum wait": {1, 0, 1},
+		"negative waits":    {1, -1, -1},
+		"zero waits":        {0, 0, 0},
+		"waits reversed":    {1, 2, 1},
+	} {
+		_, err := retry.NewPolicy(int(bad[0]), time.Duration(bad[1]), time.Duration(bad[2]))
+		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
+	}
+}
