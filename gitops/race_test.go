@@ -20,9 +20,9 @@ import (
 
 const (
 	writers          = 8
-	rendersPerWriter = 25
+	rendersPerWriter = 12
 	writerEnv        = "RAILYARD_GITOPS_TEST_WRITER" // "url id" in a writer process
-	raceTimeout      = 90 * time.Second
+	raceTimeout      = 180 * time.Second             // a loaded 2-core CI machine under -race
 )
 
 // outcome is one render's Commit result.
@@ -61,7 +61,7 @@ func checkOutcomes(t *testing.T, rem *remote, outcomes []outcome) {
 	assert.Equal(t, want, rem.tree(t, "stage/test"))
 }
 
-// 8 goroutines × 25 different renders to one branch through one shared Repo
+// 8 goroutines × 12 different renders to one branch through one shared Repo
 // (serialized in-process); and 8 goroutines × 5 renders through a Repo each,
 // kept apart only by the push lease, which makes them race.
 func TestCommitConcurrentWriters(t *testing.T) {
@@ -162,7 +162,7 @@ func TestCommitTwoProcesses(t *testing.T) {
 	checkOutcomes(t, rem, outcomes)
 }
 
-// runWriterProcess is the body of one writer process: 25 renders, one line
+// runWriterProcess is the body of one writer process: 12 renders, one line
 // per result on stdout.
 func runWriterProcess(t *testing.T, spec string) {
 	url, id, ok := strings.Cut(spec, " ")
