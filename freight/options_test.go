@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/railyard-gitops/railyard/internal/retry"
+	"github.com/railyard-gitops/railyard/internal/testkit/optioncases"
 )
 
 func TestOptionDefaults(t *testing.T) {
@@ -157,28 +158,10 @@ func TestOptionsApplyOnlyWhereDocumented(t *testing.T) {
 // freight accepted a zero minimum wait (a tight retry loop) and any n.
 func TestWithRetriesValidation(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		n        int
-		min, max time.Duration
-		ok       bool
-	}{
-		"no retries":     {0, time.Millisecond, time.Millisecond, true},
-		"most retries":   {999, time.Millisecond, time.Second, true},
-		"too many":       {1000, time.Millisecond, time.Second, false},
-		"negative":       {-1, time.Millisecond, time.Second, false},
-		"zero min wait":  {1, 0, time.Second, false},
-		"zero waits":     {0, 0, 0, false},
-		"reversed waits": {1, time.Second, time.Millisecond, false},
-		"negative waits": {1, -time.Second, -time.Millisecond, false},
-	} {
-		_, err := newOptionsFor(forGit, []Option{WithRetries(tc.n, tc.min, tc.max)})
-		if tc.ok {
-			assert.NoError(t, err, name)
-			continue
-		}
-		require.ErrorIs(t, err, ErrInvalid, name)
-		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
-	}
+	optioncases.Retries(t, ErrInvalid, func(n int, minWait, maxWait time.Duration) error {
+		_, err := newOptionsFor(forGit, []Option{WithRetries(n, minWait, maxWait)})
+		return err
+	})
 }
 
 // Two credential options are refused, naming both, whatever their order;
@@ -192,12 +175,11 @@ func TestCredentialOptionsExcludeEachOther(t *testing.T) {
 		"WithBearerToken": WithBearerToken("t"),
 		"WithCredentials": WithCredentials(creds),
 	}
+	optioncases.CredentialsExclusive(t, ErrInvalid, all, func(a, b Option) error {
+		_, err := newOptionsFor(forGit, []Option{a, nil, b})
+		return err
+	})
 	for first, a := range all {
-		for second, b := range all {
-			_, err := newOptionsFor(forGit, []Option{a, nil, b})
-			require.ErrorIs(t, err, ErrInvalid, "%s then %s", first, second)
-			assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
-		}
 		_, err := newOptionsFor(forImage, []Option{a, WithGitHubToken("gh"), WithDockerConfig()})
 		assert.NoError(t, err, "%s with the scoped and ambient fallbacks", first)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/railyard-gitops/railyard/gitops"
 	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/optioncases"
 )
 
 func TestMessageTemplate(t *testing.T) {
@@ -106,28 +107,10 @@ func TestGitOptions(t *testing.T) {
 // NewRepo's cross-check.
 func TestWithRetriesValidation(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		n        int
-		min, max time.Duration
-		ok       bool
-	}{
-		"no retries":     {0, time.Millisecond, time.Millisecond, true},
-		"most retries":   {999, time.Millisecond, time.Second, true},
-		"too many":       {1000, time.Millisecond, time.Second, false},
-		"negative":       {-1, time.Millisecond, time.Second, false},
-		"zero min wait":  {1, 0, time.Second, false},
-		"zero waits":     {0, 0, 0, false},
-		"reversed waits": {1, time.Second, time.Millisecond, false},
-		"negative waits": {1, -time.Second, -time.Millisecond, false},
-	} {
-		_, err := gitops.NewRepo("https://example.com/r.git", gitops.WithRetries(tc.n, tc.min, tc.max))
-		if tc.ok {
-			assert.NoError(t, err, name)
-			continue
-		}
-		require.ErrorIs(t, err, gitops.ErrInvalid, name)
-		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
-	}
+	optioncases.Retries(t, gitops.ErrInvalid, func(n int, minWait, maxWait time.Duration) error {
+		_, err := gitops.NewRepo("https://example.com/r.git", gitops.WithRetries(n, minWait, maxWait))
+		return err
+	})
 }
 
 // Two credential options are refused, naming both (before, the message
@@ -143,13 +126,10 @@ func TestCredentialOptionsExcludeEachOther(t *testing.T) {
 		"WithCredentials": gitops.WithCredentials(creds),
 		"WithSSHKey":      gitops.WithSSHKey("git", key.PEM, ""),
 	}
-	for first, a := range all {
-		for second, b := range all {
-			_, err := gitops.NewRepo("https://example.com/r.git", a, nil, b)
-			require.ErrorIs(t, err, gitops.ErrInvalid, "%s then %s", first, second)
-			assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
-		}
-	}
+	optioncases.CredentialsExclusive(t, gitops.ErrInvalid, all, func(a, b gitops.Option) error {
+		_, err := gitops.NewRepo("https://example.com/r.git", a, nil, b)
+		return err
+	})
 }
 
 // WithTempDir puts the fetched tip's object store under dir, and it is

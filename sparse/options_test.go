@@ -12,6 +12,7 @@ import (
 
 	"github.com/railyard-gitops/railyard/internal/retry"
 	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
+	"github.com/railyard-gitops/railyard/internal/testkit/optioncases"
 )
 
 func TestOptionDefaults(t *testing.T) {
@@ -84,28 +85,10 @@ func TestOptionsRefuseBadValues(t *testing.T) {
 // accepted zero waits (a tight retry loop) and any n.
 func TestWithRetriesValidation(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		n        int
-		min, max time.Duration
-		ok       bool
-	}{
-		"no retries":     {0, time.Millisecond, time.Millisecond, true},
-		"most retries":   {999, time.Millisecond, time.Second, true},
-		"too many":       {1000, time.Millisecond, time.Second, false},
-		"negative":       {-1, time.Millisecond, time.Second, false},
-		"zero min wait":  {1, 0, time.Second, false},
-		"zero waits":     {0, 0, 0, false},
-		"reversed waits": {1, time.Second, time.Millisecond, false},
-		"negative waits": {1, -time.Second, -time.Millisecond, false},
-	} {
-		_, err := newOptions([]Option{WithRetries(tc.n, tc.min, tc.max)})
-		if tc.ok {
-			assert.NoError(t, err, name)
-			continue
-		}
-		require.ErrorIs(t, err, ErrInvalidRequest, name)
-		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
-	}
+	optioncases.Retries(t, ErrInvalidRequest, func(n int, minWait, maxWait time.Duration) error {
+		_, err := newOptions([]Option{WithRetries(n, minWait, maxWait)})
+		return err
+	})
 }
 
 // Two credential options are refused, naming both; before, the last one
@@ -125,13 +108,12 @@ func TestCredentialOptionsExcludeEachOther(t *testing.T) {
 	for first, a := range all {
 		_, err = newOptions([]Option{a, WithSSHKnownHosts("known_hosts")})
 		require.NoError(t, err, first)
-		for second, b := range all {
-			for _, tgt := range []target{forFetch, forResolve} {
-				_, err := newOptionsFor(tgt, []Option{a, nil, b})
-				require.ErrorIs(t, err, ErrInvalidRequest, "%s then %s", first, second)
-				assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
-			}
-		}
+	}
+	for _, tgt := range []target{forFetch, forResolve} {
+		optioncases.CredentialsExclusive(t, ErrInvalidRequest, all, func(a, b Option) error {
+			_, err := newOptionsFor(tgt, []Option{a, nil, b})
+			return err
+		})
 	}
 }
 

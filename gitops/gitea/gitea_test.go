@@ -17,6 +17,7 @@ import (
 	"github.com/railyard-gitops/railyard/gitops/gitea"
 	"github.com/railyard-gitops/railyard/internal/testkit/hostilehttp"
 	"github.com/railyard-gitops/railyard/internal/testkit/logtest"
+	"github.com/railyard-gitops/railyard/internal/testkit/optioncases"
 )
 
 // Construction is checked here; the behaviour against a real Gitea is in
@@ -159,28 +160,10 @@ func TestFindOpenPagesPastAServerCap(t *testing.T) {
 // forges accepted zero waits (a tight retry loop) and any n.
 func TestWithRetriesValidation(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		n        int
-		min, max time.Duration
-		ok       bool
-	}{
-		"no retries":     {0, time.Millisecond, time.Millisecond, true},
-		"most retries":   {999, time.Millisecond, time.Second, true},
-		"too many":       {1000, time.Millisecond, time.Second, false},
-		"negative":       {-1, time.Millisecond, time.Second, false},
-		"zero min wait":  {1, 0, time.Second, false},
-		"zero waits":     {0, 0, 0, false},
-		"reversed waits": {1, time.Second, time.Millisecond, false},
-		"negative waits": {1, -time.Second, -time.Millisecond, false},
-	} {
-		_, err := gitea.New("https://gitea.example.com/", "org", "gitops", gitea.WithRetries(tc.n, tc.min, tc.max))
-		if tc.ok {
-			assert.NoError(t, err, name)
-			continue
-		}
-		require.ErrorIs(t, err, gitops.ErrInvalid, name)
-		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
-	}
+	optioncases.Retries(t, gitops.ErrInvalid, func(n int, minWait, maxWait time.Duration) error {
+		_, err := gitea.New("https://gitea.example.com/", "org", "gitops", gitea.WithRetries(n, minWait, maxWait))
+		return err
+	})
 }
 
 // Two credential options are refused, naming both (before, the message
@@ -192,11 +175,8 @@ func TestCredentialOptionsExcludeEachOther(t *testing.T) {
 		"WithBearerToken": gitea.WithBearerToken("t"),
 		"WithCredentials": gitea.WithCredentials(creds),
 	}
-	for first, a := range all {
-		for second, b := range all {
-			_, err := gitea.New("https://gitea.example.com/", "org", "gitops", a, nil, b)
-			require.ErrorIs(t, err, gitops.ErrInvalid, "%s then %s", first, second)
-			assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
-		}
-	}
+	optioncases.CredentialsExclusive(t, gitops.ErrInvalid, all, func(a, b gitea.Option) error {
+		_, err := gitea.New("https://gitea.example.com/", "org", "gitops", a, nil, b)
+		return err
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/railyard-gitops/railyard/internal/testkit/gittest"
 	"github.com/railyard-gitops/railyard/internal/testkit/hostilehttp"
 	"github.com/railyard-gitops/railyard/internal/testkit/logtest"
+	"github.com/railyard-gitops/railyard/internal/testkit/optioncases"
 )
 
 const token = "ghp_s3cr3tTokenValue"
@@ -312,28 +313,10 @@ func testKeyPEM(t *testing.T) []byte {
 // forges accepted zero waits (a tight retry loop) and any n.
 func TestWithRetriesValidation(t *testing.T) {
 	t.Parallel()
-	for name, tc := range map[string]struct {
-		n        int
-		min, max time.Duration
-		ok       bool
-	}{
-		"no retries":     {0, time.Millisecond, time.Millisecond, true},
-		"most retries":   {999, time.Millisecond, time.Second, true},
-		"too many":       {1000, time.Millisecond, time.Second, false},
-		"negative":       {-1, time.Millisecond, time.Second, false},
-		"zero min wait":  {1, 0, time.Second, false},
-		"zero waits":     {0, 0, 0, false},
-		"reversed waits": {1, time.Second, time.Millisecond, false},
-		"negative waits": {1, -time.Second, -time.Millisecond, false},
-	} {
-		_, err := github.New("org", "gitops", github.WithRetries(tc.n, tc.min, tc.max))
-		if tc.ok {
-			assert.NoError(t, err, name)
-			continue
-		}
-		require.ErrorIs(t, err, gitops.ErrInvalid, name)
-		assert.ErrorContains(t, err, "want 0 <= n <= 999 and 0 < minWait <= maxWait", name)
-	}
+	optioncases.Retries(t, gitops.ErrInvalid, func(n int, minWait, maxWait time.Duration) error {
+		_, err := github.New("org", "gitops", github.WithRetries(n, minWait, maxWait))
+		return err
+	})
 }
 
 // Two credential options are refused, naming both (before, the message
@@ -346,11 +329,8 @@ func TestCredentialOptionsExcludeEachOther(t *testing.T) {
 		"WithCredentials": github.WithCredentials(creds),
 		"WithApp":         github.WithApp(1, 2, testKeyPEM(t)),
 	}
-	for first, a := range all {
-		for second, b := range all {
-			_, err := github.New("org", "gitops", a, nil, b)
-			require.ErrorIs(t, err, gitops.ErrInvalid, "%s then %s", first, second)
-			assert.ErrorContains(t, err, first+" and "+second+" both set credentials")
-		}
-	}
+	optioncases.CredentialsExclusive(t, gitops.ErrInvalid, all, func(a, b github.Option) error {
+		_, err := github.New("org", "gitops", a, nil, b)
+		return err
+	})
 }
