@@ -212,7 +212,7 @@ func validateMounts(mounts []Mount) ([]mount, error) {
 // assembled is the in-memory tree of one build.
 type assembled struct {
 	mem      filesys.FileSystem
-	wrapper  []byte // the wrapper kustomization as written
+	wrapper  []byte // the wrapper kustomization as written (JSON)
 	files    map[string]*fileState
 	estimate int64 // output bytes, estimated
 	openapi  bool  // some kustomization sets openapi
@@ -237,10 +237,6 @@ func assemble(ms []mount, w Wrapper, o *options, done func() error) (*assembled,
 	if err != nil {
 		return nil, err
 	}
-	data, err := marshalWrapper(w, wk)
-	if err != nil {
-		return nil, err
-	}
 	k, err := fixedCopy(wk)
 	if err != nil {
 		// The template's own fields are at fault: the wrapper adds none
@@ -254,12 +250,12 @@ func assemble(ms []mount, w Wrapper, o *options, done func() error) (*assembled,
 		return nil, err
 	}
 	st.info, st.walking = info, false
-	if lifted, err := liftTargets(wk, a.wrapperTargets(w.Dir, k)); err != nil {
+	if err := liftTargets(wk, a.wrapperTargets(w.Dir, k)); err != nil {
 		return nil, &FileError{Path: w.file(), Err: err}
-	} else if lifted {
-		if data, err = marshalWrapper(w, wk); err != nil {
-			return nil, err
-		}
+	}
+	data, err := marshalWrapper(w, wk)
+	if err != nil {
+		return nil, err
 	}
 	if err := a.mem.WriteFile("/"+w.file(), data); err != nil {
 		return nil, &FileError{Path: w.file(), Err: fmt.Errorf("copy into memory: %w", err)}
@@ -269,20 +265,17 @@ func assemble(ms []mount, w Wrapper, o *options, done func() error) (*assembled,
 
 // liftTargets copies the buildMetadata and sortOptions of the wrapped
 // targets into the wrapper kustomization wk (kustomize reads them only
-// from the kustomization it builds), and refuses managedByLabel. It
-// reports whether wk changed.
-func liftTargets(wk *types.Kustomization, targets []*dirState) (bool, error) {
-	changed := false
+// from the kustomization it builds), and refuses managedByLabel.
+func liftTargets(wk *types.Kustomization, targets []*dirState) error {
 	for _, t := range targets {
 		for _, m := range t.k.BuildMetadata {
 			if !slices.Contains(wk.BuildMetadata, m) {
 				wk.BuildMetadata = append(wk.BuildMetadata, m)
-				changed = true
 			}
 		}
 	}
 	if slices.Contains(wk.BuildMetadata, types.ManagedByLabelOption) {
-		return false, fmt.Errorf("%w: buildMetadata %s: its value names the program kustomize runs in, so the output could not match the kustomize CLI", ErrInvalidKustomization, types.ManagedByLabelOption)
+		return fmt.Errorf("%w: buildMetadata %s: its value names the program kustomize runs in, so the output could not match the kustomize CLI", ErrInvalidKustomization, types.ManagedByLabelOption)
 	}
 	if wk.SortOptions == nil {
 		var from string
@@ -290,13 +283,13 @@ func liftTargets(wk *types.Kustomization, targets []*dirState) (bool, error) {
 			switch {
 			case t.k.SortOptions == nil:
 			case wk.SortOptions == nil:
-				wk.SortOptions, from, changed = t.k.SortOptions, t.file, true
+				wk.SortOptions, from = t.k.SortOptions, t.file
 			case !reflect.DeepEqual(wk.SortOptions, t.k.SortOptions):
-				return false, fmt.Errorf("%w: wrapped targets set different sortOptions: %s and %s", ErrInvalidKustomization, from, t.file)
+				return fmt.Errorf("%w: wrapped targets set different sortOptions: %s and %s", ErrInvalidKustomization, from, t.file)
 			}
 		}
 	}
-	return changed, nil
+	return nil
 }
 
 func templateOr(w Wrapper) string {

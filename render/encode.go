@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	yamlv2 "go.yaml.in/yaml/v2"
@@ -15,23 +16,100 @@ import (
 // for the object, with less repeated work. AsYAML encodes the object's
 // node as YAML, decodes that into Go values, encodes those as JSON, decodes
 // the JSON with YAML v2 (to pick int, uint64 or float64 for each number)
-// and encodes the result with YAML v2. encodeObject skips the JSON
-// encoding and its decoding: it maps the decoded values straight to those
-// YAML v2 would read back from the JSON (jsonShaped). Values whose JSON
-// round trip is not the identity, or that make either step fail, take
-// AsYAML itself, so the bytes and the errors are AsYAML's.
+// and encodes the result with YAML v2. encodeObject decodes a plain node
+// (plainNode: what nearly every object is) straight into Go values,
+// skipping the YAML encoding and its parse, and skips the JSON encoding
+// and its decoding for every node: it maps the decoded values straight to
+// those YAML v2 would read back from the JSON (jsonShaped). Values whose
+// JSON round trip is not the identity, or that make either step fail,
+// take AsYAML itself, so the bytes and the errors are AsYAML's.
 func encodeObject(res *resource.Resource) ([]byte, error) {
 	if n := res.YNode(); n != nil && n.Kind == yaml.MappingNode {
-		if s, err := res.RNode.String(); err == nil {
-			m := map[string]interface{}{}
-			if err := yaml.Unmarshal([]byte(s), &m); err == nil {
-				if v, ok := jsonShaped(m, 0); ok {
-					return yamlv2.Marshal(v)
-				}
+		m := map[string]interface{}{}
+		var err error
+		if plainNode(n, 0) {
+			err = n.Decode(&m)
+		} else {
+			var s string
+			if s, err = res.RNode.String(); err == nil {
+				err = yaml.Unmarshal([]byte(s), &m)
+			}
+		}
+		if err == nil {
+			if v, ok := jsonShaped(m, 0); ok {
+				return yamlv2.Marshal(v)
 			}
 		}
 	}
 	return res.AsYAML()
+}
+
+// plainNode reports whether decoding node n directly gives the values
+// that encoding it and decoding the text give (AsYAML's first two
+// steps): no aliases or merge keys, every mapping key a plain string
+// scalar, every scalar of a core tag. Other nodes (a null or complex key,
+// a custom tag) take the round trip.
+func plainNode(n *yaml.Node, depth int) bool {
+	if depth > maxShapedDepth {
+		return false
+	}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case yaml.NodeTagString, yaml.NodeTagInt, yaml.NodeTagFloat, yaml.NodeTagBool:
+			return true
+		case "": // set by a transformer
+			return plainWord(n.Value)
+		case yaml.NodeTagNull:
+			// An empty null (`{a}`, `a:`) is written back as "".
+			return n.Value == "null" || n.Value == "~"
+		}
+		return false
+	case yaml.MappingNode:
+		if len(n.Content)%2 != 0 {
+			return false
+		}
+		for i := 0; i < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if k.Kind != yaml.ScalarNode || k.Value == "<<" || (k.Tag != yaml.NodeTagString && (k.Tag != "" || !plainWord(k.Value))) {
+				return false
+			}
+			if !plainNode(n.Content[i+1], depth+1) {
+				return false
+			}
+		}
+		return true
+	case yaml.SequenceNode:
+		for _, c := range n.Content {
+			if !plainNode(c, depth+1) {
+				return false
+			}
+		}
+		return true
+	}
+	return false // aliases, documents
+}
+
+// plainWord reports whether an untagged scalar s is a string however it
+// is read: a letter or '_' then letters, digits, '_', '-', '.' and '/',
+// and no word YAML 1.1 or 1.2 reads as a bool or null.
+func plainWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r == '_':
+		case i > 0 && (r >= '0' && r <= '9' || r == '-' || r == '.' || r == '/'):
+		default:
+			return false
+		}
+	}
+	switch strings.ToLower(s) {
+	case "y", "n", "yes", "no", "on", "off", "true", "false", "null":
+		return false
+	}
+	return true
 }
 
 // maxShapedDepth bounds the nesting jsonShaped handles; deeper values take

@@ -53,10 +53,11 @@ func (r *Result) Files() map[string][]byte {
 	return out
 }
 
-// Wrapper returns the wrapper kustomization.yaml Build generated and built.
-// Written to Wrapper.Dir next to the mounts laid out on disk, it makes
-// `kustomize build` reproduce YAML.
-func (r *Result) Wrapper() []byte { return bytes.Clone(r.wrapper) }
+// Wrapper returns the wrapper kustomization.yaml Build generated and built,
+// as YAML. Written to Wrapper.Dir next to the mounts laid out on disk, it
+// makes `kustomize build` reproduce YAML. (Build itself gives kustomize
+// the same kustomization as JSON, which is cheaper to write.)
+func (r *Result) Wrapper() []byte { return wrapperYAML(r.wrapper) }
 
 // FileNaming selects the file names of [Result.Files]. It is a plain value.
 type FileNaming int

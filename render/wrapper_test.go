@@ -59,7 +59,10 @@ func TestWrapperWithoutTemplate(t *testing.T) {
 	require.NoError(t, err)
 	data, err := marshalWrapper(w, wk)
 	require.NoError(t, err)
-	assert.Equal(t, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../a\n", string(data))
+	assert.JSONEq(t, `{"apiVersion":"kustomize.config.k8s.io/v1beta1","kind":"Kustomization","resources":["../a"]}`, string(data),
+		"kustomize reads the wrapper as JSON")
+	assert.Equal(t, "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- ../a\n", string(wrapperYAML(data)),
+		"people and the kustomize CLI get YAML")
 }
 
 func TestImageValidate(t *testing.T) {
