@@ -48,30 +48,18 @@ func New(baseURL, owner, repo string, opts ...Option) (*PullRequests, error) {
 		return nil, err
 	}
 	secrets := &redact.Set{}
-	var creds httpx.CredentialsFunc
-	switch {
-	case o.token != "":
-		secrets.Add(o.token)
-		creds = httpx.Static(httpx.Credentials{Token: o.token})
-	case o.credentials != nil:
-		fn := o.credentials
-		creds = func(ctx context.Context, host string) (httpx.Credentials, error) {
-			c, err := fn(ctx, host)
-			return httpx.Credentials(c), err
-		}
-	}
 	u.RawQuery, u.Fragment = "", ""
 	hc, _, err := httpx.New(httpx.Config{
-		Client: o.httpClient, Origin: u.String(), Credentials: creds, Secrets: secrets,
-		Retry: o.retry, Idempotent: idempotent, Logger: o.logger, Prefix: "gitea",
-		MaxResponseSize: o.maxResponse, ReadOnlyElsewhere: true,
+		Client: o.HTTPClient, Origin: u.String(), Credentials: o.Auth(secrets), Secrets: secrets,
+		Retry: o.Retry, Idempotent: idempotent, Logger: o.Logger, Prefix: "gitea",
+		MaxResponseSize: o.MaxResponse, ReadOnlyElsewhere: true,
 	})
 	if err != nil {
 		return nil, invalid("base URL")
 	}
 	return &PullRequests{
 		baseURL: strings.TrimSuffix(u.String(), "/"), owner: owner, repo: repo, hc: hc,
-		secrets: secrets, log: redact.Logger(o.logger, secrets), maxPages: o.maxPages,
+		secrets: secrets, log: redact.Logger(o.Logger, secrets), maxPages: o.MaxPages,
 	}, nil
 }
 

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/retry"
+	"github.com/railyard-gitops/railyard/internal/forgeopt"
 )
 
 // Defaults of the limits; see [WithMaxPages] and [WithMaxResponseSize].
@@ -51,21 +51,12 @@ type optionFunc func(*options) error
 func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
-	credOption  string // the credential option given, for refusing a second
-	token       string
-	credentials CredentialsFunc
-	httpClient  *http.Client
-	logger      *slog.Logger
-	retry       retry.Policy
-	maxPages    int
-	maxResponse int64
+	forgeopt.Options
 }
 
 func newOptions(opts []Option) (*options, error) {
 	o := &options{
-		logger:   slog.New(slog.DiscardHandler),
-		retry:    retry.Policy{Retries: DefaultRetries, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait},
-		maxPages: DefaultMaxPages, maxResponse: DefaultMaxResponseSize,
+		Options: forgeopt.New(DefaultRetries, DefaultMinWait, DefaultMaxWait, DefaultMaxPages, DefaultMaxResponseSize),
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -78,19 +69,18 @@ func newOptions(opts []Option) (*options, error) {
 	return o, nil
 }
 
-// setCredential records that the credential option name is applied, and
-// refuses it when another one (the same one included) was: which should
-// win is the caller's decision, not an accident of order.
-func (o *options) setCredential(name string) error {
-	if o.credOption != "" {
-		return invalid("%s and %s both set credentials; give one", o.credOption, name)
-	}
-	o.credOption = name
-	return nil
-}
-
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("gitea: %w: "+format, append([]any{gitops.ErrInvalid}, args...)...)
+}
+
+// refused wraps a refusal of the shared option code (internal/forgeopt),
+// which gives the reason only, as this package's invalid-input error; nil
+// stays nil.
+func refused(err error) error {
+	if err == nil {
+		return nil
+	}
+	return invalid("%v", err)
 }
 
 // WithBearerToken authenticates with a Gitea access token (scope
@@ -100,16 +90,7 @@ func invalid(format string, args ...any) error {
 // naming both. The default is no authentication, which only reads public
 // repositories.
 func WithBearerToken(token string) Option {
-	return optionFunc(func(o *options) error {
-		if token == "" {
-			return invalid("empty bearer token")
-		}
-		if err := o.setCredential("WithBearerToken"); err != nil {
-			return err
-		}
-		o.token = token
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetBearerToken(token)) })
 }
 
 // WithCredentials asks fn for the credentials of every request, with the
@@ -120,29 +101,14 @@ func WithBearerToken(token string) Option {
 // fail with [gitops.ErrInvalid] naming both. The default is no
 // authentication.
 func WithCredentials(fn CredentialsFunc) Option {
-	return optionFunc(func(o *options) error {
-		if fn == nil {
-			return invalid("nil credentials function")
-		}
-		if err := o.setCredential("WithCredentials"); err != nil {
-			return err
-		}
-		o.credentials = fn
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(forgeopt.SetCredentials(&o.Options, fn)) })
 }
 
 // WithHTTPClient sets the client whose Transport carries every request (its
 // Timeout is kept; redirects follow railyard's policy). The default is a
 // client on http.DefaultTransport.
 func WithHTTPClient(c *http.Client) Option {
-	return optionFunc(func(o *options) error {
-		if c == nil {
-			return invalid("nil HTTP client")
-		}
-		o.httpClient = c
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetHTTPClient(c)) })
 }
 
 // WithRetries retries reads and body updates (which are idempotent) up to n
@@ -154,50 +120,25 @@ func WithHTTPClient(c *http.Client) Option {
 // fails with [gitops.ErrInvalid]. The default is [DefaultRetries] (3),
 // [DefaultMinWait] (200ms) and [DefaultMaxWait] (5s).
 func WithRetries(n int, minWait, maxWait time.Duration) Option {
-	return optionFunc(func(o *options) error {
-		p, err := retry.NewPolicy(n, minWait, maxWait)
-		if err != nil {
-			return invalid("%v", err)
-		}
-		o.retry = p
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetRetries(n, minWait, maxWait)) })
 }
 
 // WithLogger sets the logger: Debug lines for every round trip and API
 // call, redacted. The default is to discard logs.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(o *options) error {
-		if l == nil {
-			return invalid("nil logger")
-		}
-		o.logger = l
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetLogger(l)) })
 }
 
 // WithMaxPages bounds the pages one listing follows (FindOpen); past it the
 // call fails with a [gitops.LimitError]. The default is [DefaultMaxPages]
 // (100).
 func WithMaxPages(n int) Option {
-	return optionFunc(func(o *options) error {
-		if n <= 0 {
-			return invalid("max pages %d", n)
-		}
-		o.maxPages = n
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetMaxPages(n)) })
 }
 
 // WithMaxResponseSize bounds the bytes of any one answer, checked before it
 // is decoded; past it the call fails with a [gitops.LimitError]. The
 // default is [DefaultMaxResponseSize] (8 MiB).
 func WithMaxResponseSize(bytes int64) Option {
-	return optionFunc(func(o *options) error {
-		if bytes <= 0 {
-			return invalid("max response size %d", bytes)
-		}
-		o.maxResponse = bytes
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetMaxResponseSize(bytes)) })
 }

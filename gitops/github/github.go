@@ -44,26 +44,16 @@ func New(owner, repo string, opts ...Option) (*PullRequests, error) {
 		return nil, err
 	}
 	secrets := &redact.Set{}
-	var creds httpx.CredentialsFunc
-	switch {
-	case o.token != "":
-		secrets.Add(o.token)
-		creds = httpx.Static(httpx.Credentials{Token: o.token})
-	case o.credentials != nil:
-		fn := o.credentials
-		creds = func(ctx context.Context, host string) (httpx.Credentials, error) {
-			c, err := fn(ctx, host)
-			return httpx.Credentials(c), err
-		}
-	case o.app != nil:
+	creds := o.Auth(secrets)
+	if o.app != nil {
 		if creds, err = appCredentials(o, secrets); err != nil {
 			return nil, err
 		}
 	}
 	hc, _, err := httpx.New(httpx.Config{
-		Client: o.httpClient, Origin: o.baseURL.String(), Credentials: creds, Secrets: secrets,
-		Retry: o.retry, Idempotent: idempotent, Logger: o.logger, Prefix: "github",
-		MaxResponseSize: o.maxResponse, ReadOnlyElsewhere: true,
+		Client: o.HTTPClient, Origin: o.baseURL.String(), Credentials: creds, Secrets: secrets,
+		Retry: o.Retry, Idempotent: idempotent, Logger: o.Logger, Prefix: "github",
+		MaxResponseSize: o.MaxResponse, ReadOnlyElsewhere: true,
 	})
 	if err != nil {
 		return nil, invalid("base URL")
@@ -72,7 +62,7 @@ func New(owner, repo string, opts ...Option) (*PullRequests, error) {
 	c.BaseURL = o.baseURL
 	return &PullRequests{
 		client: c, owner: owner, repo: repo, secrets: secrets,
-		log: redact.Logger(o.logger, secrets), maxPages: o.maxPages,
+		log: redact.Logger(o.Logger, secrets), maxPages: o.MaxPages,
 	}, nil
 }
 
@@ -87,8 +77,8 @@ func New(owner, repo string, opts ...Option) (*PullRequests, error) {
 // leads to).
 func appCredentials(o *options, secrets *redact.Set) (httpx.CredentialsFunc, error) {
 	tc, _, err := httpx.New(httpx.Config{
-		Client: o.httpClient, Origin: o.baseURL.String(), Secrets: secrets,
-		Logger: o.logger, Prefix: "github", MaxResponseSize: maxTokenResponse, ReadOnlyElsewhere: true,
+		Client: o.HTTPClient, Origin: o.baseURL.String(), Secrets: secrets,
+		Logger: o.Logger, Prefix: "github", MaxResponseSize: maxTokenResponse, ReadOnlyElsewhere: true,
 	})
 	if err != nil {
 		return nil, invalid("base URL")

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/railyard-gitops/railyard/gitops"
-	"github.com/railyard-gitops/railyard/internal/retry"
+	"github.com/railyard-gitops/railyard/internal/forgeopt"
 )
 
 // Defaults of the limits; see [WithMaxPages] and [WithMaxResponseSize].
@@ -53,16 +53,9 @@ type optionFunc func(*options) error
 func (f optionFunc) apply(o *options) error { return f(o) }
 
 type options struct {
-	baseURL     *url.URL
-	credOption  string // the credential option given, for refusing a second
-	token       string
-	credentials CredentialsFunc
-	app         *appConfig
-	httpClient  *http.Client
-	logger      *slog.Logger
-	retry       retry.Policy
-	maxPages    int
-	maxResponse int64
+	forgeopt.Options
+	baseURL *url.URL
+	app     *appConfig
 }
 
 type appConfig struct {
@@ -73,9 +66,8 @@ type appConfig struct {
 func newOptions(opts []Option) (*options, error) {
 	base, _ := url.Parse("https://api.github.com/")
 	o := &options{
-		baseURL: base, logger: slog.New(slog.DiscardHandler),
-		retry:    retry.Policy{Retries: DefaultRetries, MinWait: DefaultMinWait, MaxWait: DefaultMaxWait},
-		maxPages: DefaultMaxPages, maxResponse: DefaultMaxResponseSize,
+		Options: forgeopt.New(DefaultRetries, DefaultMinWait, DefaultMaxWait, DefaultMaxPages, DefaultMaxResponseSize),
+		baseURL: base,
 	}
 	for _, opt := range opts {
 		if opt == nil {
@@ -88,19 +80,18 @@ func newOptions(opts []Option) (*options, error) {
 	return o, nil
 }
 
-// setCredential records that the credential option name is applied, and
-// refuses it when another one (the same one included) was: which should
-// win is the caller's decision, not an accident of order.
-func (o *options) setCredential(name string) error {
-	if o.credOption != "" {
-		return invalid("%s and %s both set credentials; give one", o.credOption, name)
-	}
-	o.credOption = name
-	return nil
-}
-
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("github: %w: "+format, append([]any{gitops.ErrInvalid}, args...)...)
+}
+
+// refused wraps a refusal of the shared option code (internal/forgeopt),
+// which gives the reason only, as this package's invalid-input error; nil
+// stays nil.
+func refused(err error) error {
+	if err == nil {
+		return nil
+	}
+	return invalid("%v", err)
 }
 
 // WithBaseURL sets the REST API root, e.g.
@@ -129,16 +120,7 @@ func WithBaseURL(u string) Option {
 // [gitops.ErrInvalid] naming both. The default is no authentication, which
 // only reads public repositories.
 func WithBearerToken(token string) Option {
-	return optionFunc(func(o *options) error {
-		if token == "" {
-			return invalid("empty bearer token")
-		}
-		if err := o.setCredential("WithBearerToken"); err != nil {
-			return err
-		}
-		o.token = token
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetBearerToken(token)) })
 }
 
 // WithCredentials asks fn for the credentials of every request, with the
@@ -148,16 +130,7 @@ func WithBearerToken(token string) Option {
 // one twice, fail with [gitops.ErrInvalid] naming both. The default is no
 // authentication.
 func WithCredentials(fn CredentialsFunc) Option {
-	return optionFunc(func(o *options) error {
-		if fn == nil {
-			return invalid("nil credentials function")
-		}
-		if err := o.setCredential("WithCredentials"); err != nil {
-			return err
-		}
-		o.credentials = fn
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(forgeopt.SetCredentials(&o.Options, fn)) })
 }
 
 // WithApp authenticates as a GitHub App installation: a JWT signed with the
@@ -175,7 +148,7 @@ func WithApp(appID, installationID int64, privateKeyPEM []byte) Option {
 		if len(privateKeyPEM) == 0 {
 			return invalid("empty App private key")
 		}
-		if err := o.setCredential("WithApp"); err != nil {
+		if err := refused(o.SetCredential("WithApp")); err != nil {
 			return err
 		}
 		o.app = &appConfig{appID: appID, installationID: installationID, key: append([]byte(nil), privateKeyPEM...)}
@@ -187,13 +160,7 @@ func WithApp(appID, installationID int64, privateKeyPEM []byte) Option {
 // Timeout is kept; redirects follow railyard's policy). The default is a
 // client on http.DefaultTransport.
 func WithHTTPClient(c *http.Client) Option {
-	return optionFunc(func(o *options) error {
-		if c == nil {
-			return invalid("nil HTTP client")
-		}
-		o.httpClient = c
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetHTTPClient(c)) })
 }
 
 // WithRetries retries reads and body updates (which are idempotent) up to n
@@ -205,50 +172,25 @@ func WithHTTPClient(c *http.Client) Option {
 // fails with [gitops.ErrInvalid]. The default is [DefaultRetries] (3),
 // [DefaultMinWait] (200ms) and [DefaultMaxWait] (5s).
 func WithRetries(n int, minWait, maxWait time.Duration) Option {
-	return optionFunc(func(o *options) error {
-		p, err := retry.NewPolicy(n, minWait, maxWait)
-		if err != nil {
-			return invalid("%v", err)
-		}
-		o.retry = p
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetRetries(n, minWait, maxWait)) })
 }
 
 // WithLogger sets the logger: Debug lines for every round trip and API
 // call, redacted. The default is to discard logs.
 func WithLogger(l *slog.Logger) Option {
-	return optionFunc(func(o *options) error {
-		if l == nil {
-			return invalid("nil logger")
-		}
-		o.logger = l
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetLogger(l)) })
 }
 
 // WithMaxPages bounds the pages one listing follows (FindOpen); past it the
 // call fails with a [gitops.LimitError]. The default is [DefaultMaxPages]
 // (100).
 func WithMaxPages(n int) Option {
-	return optionFunc(func(o *options) error {
-		if n <= 0 {
-			return invalid("max pages %d", n)
-		}
-		o.maxPages = n
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetMaxPages(n)) })
 }
 
 // WithMaxResponseSize bounds the bytes of any one answer, checked before it
 // is decoded; past it the call fails with a [gitops.LimitError]. The
 // default is [DefaultMaxResponseSize] (8 MiB).
 func WithMaxResponseSize(bytes int64) Option {
-	return optionFunc(func(o *options) error {
-		if bytes <= 0 {
-			return invalid("max response size %d", bytes)
-		}
-		o.maxResponse = bytes
-		return nil
-	})
+	return optionFunc(func(o *options) error { return refused(o.SetMaxResponseSize(bytes)) })
 }
