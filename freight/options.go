@@ -447,11 +447,6 @@ func WithTrustedAuthOrigins(origins ...string) Option {
 			u, err := url.Parse(raw)
 			if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
 				(u.Path != "" && u.Path != "/") || u.RawQuery != "" {
-				if strings.Contains(raw, "@") {
-					// User info, perhaps a password, in any spelling
-					// (scheme-relative "//u:p@h" too): never quoted.
-					return invalid("trusted auth origin with user info (not shown): want scheme://host[:port]")
-				}
 				return invalid("trusted auth origin %q: want scheme://host[:port]", redact.URLs(raw))
 			}
 			o.trustedAuth = append(o.trustedAuth, raw)

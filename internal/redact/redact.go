@@ -16,19 +16,21 @@ import (
 const Mask = "xxxxx"
 
 // URLs replaces the password (or token) of every "scheme://user:password@"
-// in s with [Mask], keeping the user name, like url.URL.Redacted does for
-// one URL. A user info without a password ("scheme://token@") is masked
+// in s, and of scheme-relative "//user:password@", with [Mask], keeping
+// the user name, like url.URL.Redacted does for one URL. A user info without a password ("scheme://token@") is masked
 // whole, since it is usually a token.
 func URLs(s string) string {
 	var b strings.Builder
 	for {
-		i := strings.Index(s, "://")
+		// "//" starts an authority with or without a scheme before it:
+		// scheme-relative spellings ("//u:p@host") carry user info too.
+		i := strings.Index(s, "//")
 		if i < 0 {
 			b.WriteString(s)
 			return b.String()
 		}
-		b.WriteString(s[:i+3])
-		s = s[i+3:]
+		b.WriteString(s[:i+2])
+		s = s[i+2:]
 		// The authority ends at the first '/', '?', '#' or white space.
 		end := strings.IndexAny(s, "/?# \t\n\"'")
 		if end < 0 {

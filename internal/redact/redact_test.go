@@ -27,6 +27,8 @@ func TestURLs(t *testing.T) {
 		{"https://host/path@v1", "https://host/path@v1"},
 		{"git@github.com:org/repo.git", "git@github.com:org/repo.git"},
 		{"ssh://git:pw@host:22/r", "ssh://git:xxxxx@host:22/r"},
+		{`trusted auth origin "//:00000@"`, `trusted auth origin "//:xxxxx@"`},
+		{"//user:pw@host/x and //tok@h", "//user:xxxxx@host/x and //xxxxx@h"},
 		{"://", "://"},
 		{"x://@", "x://xxxxx@"},
 	} {
