@@ -116,6 +116,7 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 	}
 	done := make(chan outcome, 1)
 	go func() {
+		reserveStack()
 		rm, err := func() (resmap.ResMap, error) {
 			defer unlock()
 			if testHookKustomize != nil {
@@ -153,6 +154,23 @@ func Build(ctx context.Context, mounts []Mount, w Wrapper, opts ...Option) (*Res
 	r.files = fileNames(r.objects, o.naming)
 	return r, nil
 }
+
+// stackReserve is the stack the kustomize goroutine takes at once, while
+// it is nearly empty. kustomize runs deep (its YAML parser's frames are
+// large); from a new goroutine's 8 KiB, the stack would otherwise be
+// copied, with kustomize's frames in it, at every doubling.
+const stackReserve = 64 << 10
+
+// reserveStack grows the calling goroutine's stack to over stackReserve.
+//
+//go:noinline
+func reserveStack() {
+	var b [stackReserve]byte
+	touchStack(b[:])
+}
+
+//go:noinline
+func touchStack(b []byte) { b[len(b)-1] = 0 }
 
 // testHookKustomize, when set by a test, runs in the kustomize phase,
 // holding the lock, before kustomize.

@@ -69,6 +69,10 @@ func FuzzParseInline(f *testing.F) {
 		"apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npath: p.yaml\n",
 		"apiVersion: builtin\nkind: ConfigMapGenerator\nmetadata: {name: c}\nfiles: [k=v.txt, bad==x]\nenvs: [e.env]\n",
 		"kind: X\nmetadata: {name: n}\n---\nfoo",
+		// plainPath's edges: null spellings, document markers, scalars
+		// that are not strings.
+		"Null", "NULL", "nULL", "~", "...", "....", ".", "..", "-", "-a", "1", "1.5", ".inf", "true", "y", "no",
+		"../base", "a/b_c-d.yaml", "a..b",
 	} {
 		f.Add(seed)
 	}
@@ -93,4 +97,32 @@ func FuzzParseInline(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPlainPathIsNeverInline checks plainPath against kustomize on every
+// string of up to four characters over path characters and the letters of
+// "null": each one plainPath calls a path, kustomize refuses as inline.
+func TestPlainPathIsNeverInline(t *testing.T) {
+	rf := resmap.NewFactory(provider.NewDefaultDepProvider().GetResourceFactory())
+	const alphabet = "a0._/-nulNUL"
+	var paths int
+	var gen func(prefix string)
+	gen = func(prefix string) {
+		if plainPath(prefix) {
+			paths++
+			if _, err := rf.NewResMapFromBytes([]byte(prefix)); err == nil {
+				t.Errorf("%q: plainPath calls it a path, kustomize reads it as inline", prefix)
+			}
+		}
+		if len(prefix) == 4 {
+			return
+		}
+		for _, c := range alphabet {
+			gen(prefix + string(c))
+		}
+	}
+	gen("")
+	if paths < 10000 {
+		t.Fatalf("only %d strings were paths to plainPath", paths)
+	}
 }

@@ -77,6 +77,9 @@ var inlineFactory = resource.NewFactory(nil)
 // kind and a name (lists expanded) and no two objects share an id (a
 // path such as "patch.yaml" is a string, not an object).
 func parseInline(entry string) ([]*yaml.Node, bool) {
+	if plainPath(entry) {
+		return nil, false
+	}
 	nodes, err := inlineFactory.RNodesFromBytes([]byte(entry))
 	if err != nil {
 		return nil, false
@@ -96,6 +99,25 @@ func parseInline(entry string) ([]*yaml.Node, bool) {
 		docs = append(docs, n.YNode())
 	}
 	return docs, true
+}
+
+// plainPath reports whether entry is certainly not inline, without
+// parsing it: a single plain YAML scalar of path characters that is not
+// null is a non-empty document that is not an object, which kustomize
+// refuses as inline YAML. Most entries are such paths ("patch.yaml",
+// "../generators"); FuzzParseInline holds this to kustomize.
+func plainPath(entry string) bool {
+	if entry == "" || entry[0] == '-' || strings.HasPrefix(entry, "...") || strings.EqualFold(entry, "null") {
+		return false
+	}
+	for i := range len(entry) {
+		switch c := entry[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '/', c == '_', c == '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // inlineEntry is parseInline, refusing an entry that would also be a
