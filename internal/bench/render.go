@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -151,8 +152,9 @@ type krustyJob struct {
 	diskDir string             // its wrapper's directory
 	mem     filesys.FileSystem // the assembled tree in memory; nil when kustomize's memfs cannot hold its names
 	memDir  string
-	bareDir string // the corpus tree alone; "" for the world's deployments
-	times   [numWays][]time.Duration
+	bareDir string                   // the corpus tree alone; "" for the world's deployments
+	times   [numWays][]time.Duration // per round; 0 where the way does not apply
+	cpu     [numWays]time.Duration   // this process's CPU time, all rounds
 }
 
 // The ways a tree is built, in the order of the table.
@@ -280,8 +282,10 @@ func compareKrusty(ctx context.Context, world, corpus string, runs int, trees, p
 				if y == nil {
 					continue
 				}
-				j.times[w] = append(j.times[w], time.Since(start))
-				cpu[w] += processCPU() - c
+				d, dc := time.Since(start), processCPU()-c
+				j.times[w] = append(j.times[w], d)
+				j.cpu[w] += dc
+				cpu[w] += dc
 			}
 		}
 	}
@@ -328,7 +332,48 @@ func compareKrusty(ctx context.Context, world, corpus string, runs int, trees, p
 		verdict = "MISSED"
 	}
 	fmt.Printf("target render / krusty on the disk <= 1.0 on every tree: %s (worst %.3f)\n", verdict, worst)
+	printPaired(jobs, runs)
 	return nil
+}
+
+// printPaired prints, per tree, render's time over krusty's on the disk
+// paired round by round (the two builds ran within milliseconds of each
+// other, so a slow phase of the machine slows both), the median of those
+// ratios with its 95% confidence interval, and the ratio of the CPU time
+// of all rounds. A tree is over the target only where the whole interval
+// is over 1.0: a median whose interval holds 1.0 is not measurably slower.
+func printPaired(jobs []*krustyJob, runs int) {
+	fmt.Printf("paired by round: render / krusty on the disk, median of %d per-round ratios [95%% confidence interval], CPU of all rounds\n", runs)
+	var over, parity, under []string
+	for _, j := range jobs {
+		rs := make([]float64, len(j.times[wayRender]))
+		for i, d := range j.times[wayRender] {
+			rs[i] = float64(d) / float64(j.times[wayDisk][i])
+		}
+		med, lo, hi := medianCI(rs)
+		cpu := float64(j.cpu[wayRender]) / float64(j.cpu[wayDisk])
+		fmt.Printf("  %-38s %.3f [%.3f, %.3f]  CPU %.3f\n", j.name, med, lo, hi, cpu)
+		switch {
+		case lo > 1.0:
+			over = append(over, j.name)
+		case hi < 1.0:
+			under = append(under, j.name)
+		default:
+			parity = append(parity, j.name)
+		}
+	}
+	fmt.Printf("paired: %d trees faster than krusty on the disk, %d at parity (interval holds 1.0), %d slower %v\n", len(under), len(parity), len(over), over)
+}
+
+// medianCI returns the median of xs and a distribution-free 95%
+// confidence interval for it: the order statistics n/2 ± 0.98·√n.
+func medianCI(xs []float64) (med, lo, hi float64) {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	half := 0.98 * math.Sqrt(float64(n))
+	l := max(int(math.Floor(float64(n)/2-half)), 0)
+	h := min(int(math.Ceil(float64(n)/2+half)), n-1)
+	return s[n/2], s[l], s[h]
 }
 
 // build builds j way w (not render.Build) and returns the YAML, or nil
