@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -178,8 +179,8 @@ var wayNames = [numWays]string{"render", "krusty/disk", "krusty/mem", "krusty/di
 // reads). Corpus trees are also built alone by krusty, to show what the
 // wrapper's extra kustomization level costs. Trees: the four deployments
 // of render's test world and every tree of the corpus. Each round builds
-// every tree once every way, the ways in a rotating order; per tree the
-// medians are compared, and the CPU time of this process is summed per
+// every tree once every way, trees and ways in a shuffled order; per tree
+// the medians are compared, and the CPU time of this process is summed per
 // way.
 func compareKrusty(ctx context.Context, world, corpus string, runs int, trees, profile string) error {
 	only, err := regexp.Compile(trees)
@@ -270,10 +271,15 @@ func compareKrusty(ctx context.Context, world, corpus string, runs int, trees, p
 		defer pprof.StopCPUProfile()
 	}
 	var cpu [numWays]time.Duration
-	for round := range max(runs, 1) {
-		for _, j := range jobs {
-			for i := range numWays {
-				w := (i + round) % numWays
+	// The order of the trees and of the ways is shuffled in every round:
+	// in a fixed order, garbage collections fall at the same points of
+	// every round and charge the same builds, a bias that more rounds do
+	// not shrink. Seeded, so that a run can be repeated.
+	rng := rand.New(rand.NewPCG(1, 14))
+	for range max(runs, 1) {
+		for _, ji := range rng.Perm(len(jobs)) {
+			j := jobs[ji]
+			for _, w := range rng.Perm(numWays) {
 				c, start := processCPU(), time.Now()
 				y, err := j.build(ctx, w)
 				if err != nil {
