@@ -26,7 +26,10 @@ func FuzzTrustedAuthOrigins(f *testing.F) {
 				t.Fatalf("%q: %v", raw, err)
 			}
 			if u, perr := url.Parse(raw); perr == nil && u.User != nil {
-				if pw, ok := u.User.Password(); ok && len(pw) >= 4 && strings.Contains(err.Error(), pw) {
+				// The user name and the host are quoted as they are: a
+				// password that is also part of them is not a leak.
+				msg := strings.NewReplacer(u.User.Username(), "", u.Host, "").Replace(err.Error())
+				if pw, ok := u.User.Password(); ok && len(pw) >= 4 && strings.Contains(msg, pw) {
 					t.Fatalf("%q: password in %v", raw, err)
 				}
 			}

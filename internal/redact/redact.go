@@ -32,7 +32,11 @@ func URLs(s string) string {
 		b.WriteString(s[:i+2])
 		s = s[i+2:]
 		// The authority ends at the first '/', '?', '#' or white space.
-		end := strings.IndexAny(s, "/?# \t\n\"'")
+		// Not at a quote: a user info may hold "'" (and a string that is
+		// not a URL may hold '"'), and stopping there would leave the rest
+		// of the password; running on past a closing quote masks at most
+		// a little more than needed.
+		end := strings.IndexAny(s, "/?# \t\n")
 		if end < 0 {
 			end = len(s)
 		}

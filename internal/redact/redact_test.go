@@ -29,6 +29,11 @@ func TestURLs(t *testing.T) {
 		{"ssh://git:pw@host:22/r", "ssh://git:xxxxx@host:22/r"},
 		{`trusted auth origin "//:00000@"`, `trusted auth origin "//:xxxxx@"`},
 		{"//user:pw@host/x and //tok@h", "//user:xxxxx@host/x and //xxxxx@h"},
+		// A quote is not the end of an authority: "'" is allowed in user
+		// info, and a quoted URL without a path is still masked.
+		{`origin "//'u:pa'ss@h"`, `origin "//'u:xxxxx@h"`},
+		{`'https://u:p@h': refused`, `'https://u:xxxxx@h': refused`},
+		{`"https://u:p@h", "https://v:q@i"`, `"https://u:xxxxx@h", "https://v:xxxxx@i"`},
 		{"://", "://"},
 		{"x://@", "x://xxxxx@"},
 	} {
