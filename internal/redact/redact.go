@@ -17,62 +17,106 @@ const Mask = "xxxxx"
 
 // URLs replaces the password (or token) of every "scheme://user:password@"
 // in s, and of scheme-relative "//user:password@", with [Mask], keeping
-// the user name, like url.URL.Redacted does for one URL. A user info without a password ("scheme://token@") is masked
-// whole, since it is usually a token.
-func URLs(s string) string {
-	var b strings.Builder
+// the user name, like url.URL.Redacted does for one URL. A user info
+// without a password ("scheme://token@") is masked whole, since it is
+// usually a token.
+func URLs(s string) string { return String(s) }
+
+// Secrets replaces every occurrence in s of each non-empty secret with
+// [Mask]. Overlapping and adjacent occurrences are masked as one: no part
+// of any occurrence stays, and a mask is never matched again (a secret of
+// x's would otherwise grow the mask it is part of).
+func Secrets(s string, secrets ...string) string {
+	return apply(s, secretSpans(nil, s, secrets))
+}
+
+// String masks URL passwords and secrets in s at once: both are found in
+// the original text, so masking one cannot hide the other from its search
+// (a secret spanning "//" would otherwise stop a URL from being seen, and a
+// URL's mask would otherwise split a secret).
+func String(s string, secrets ...string) string {
+	return apply(s, secretSpans(urlSpans(s), s, secrets))
+}
+
+// span is a half-open byte range of a text to mask.
+type span struct{ from, to int }
+
+// urlSpans returns the spans URLs masks: the password of each authority's
+// user info, or the whole user info when it has none.
+func urlSpans(s string) []span {
+	var out []span
+	pos := 0
 	for {
 		// "//" starts an authority with or without a scheme before it:
 		// scheme-relative spellings ("//u:p@host") carry user info too.
-		i := strings.Index(s, "//")
+		i := strings.Index(s[pos:], "//")
 		if i < 0 {
-			b.WriteString(s)
-			return b.String()
+			return out
 		}
-		b.WriteString(s[:i+2])
-		s = s[i+2:]
+		pos += i + 2
 		// The authority ends at the first '/', '?', '#' or white space.
 		// Not at a quote: a user info may hold "'" (and a string that is
 		// not a URL may hold '"'), and stopping there would leave the rest
 		// of the password; running on past a closing quote masks at most
 		// a little more than needed.
-		end := strings.IndexAny(s, "/?# \t\n")
+		rest := s[pos:]
+		end := strings.IndexAny(rest, "/?# \t\n")
 		if end < 0 {
-			end = len(s)
+			end = len(rest)
 		}
-		at := strings.LastIndex(s[:end], "@")
+		at := strings.LastIndex(rest[:end], "@")
 		if at < 0 {
 			continue
 		}
-		user, _, hasPassword := strings.Cut(s[:at], ":")
-		if hasPassword {
-			b.WriteString(user + ":" + Mask)
-		} else {
-			b.WriteString(Mask)
+		from := pos
+		if colon := strings.IndexByte(rest[:at], ':'); colon >= 0 {
+			from = pos + colon + 1
 		}
-		s = s[at:]
+		out = append(out, span{from, pos + at})
+		pos += at
 	}
 }
 
-// Secrets replaces every occurrence in s of each non-empty secret with
-// [Mask], in one pass: where secrets overlap, the leftmost match wins,
-// and a mask already written is never matched again (a secret of x's
-// would otherwise grow the mask it is part of).
-func Secrets(s string, secrets ...string) string {
-	pairs := make([]string, 0, 2*len(secrets))
+// secretSpans adds to spans every occurrence of each non-empty secret in s.
+func secretSpans(spans []span, s string, secrets []string) []span {
 	for _, sec := range secrets {
-		if sec != "" {
-			pairs = append(pairs, sec, Mask)
+		if sec == "" {
+			continue
+		}
+		for pos := 0; pos <= len(s)-len(sec); {
+			i := strings.Index(s[pos:], sec)
+			if i < 0 {
+				break
+			}
+			spans = append(spans, span{pos + i, pos + i + len(sec)})
+			pos += i + 1
 		}
 	}
-	if len(pairs) == 0 {
+	return spans
+}
+
+// apply replaces each maximal run of overlapping or adjacent spans of s
+// with one [Mask]; an empty span (a user info with nothing before its "@")
+// becomes a mask of its own.
+func apply(s string, spans []span) string {
+	if len(spans) == 0 {
 		return s
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	sort.Slice(spans, func(i, j int) bool { return spans[i].from < spans[j].from })
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(spans); {
+		from, to := spans[i].from, spans[i].to
+		for i++; i < len(spans) && spans[i].from <= to; i++ {
+			to = max(to, spans[i].to)
+		}
+		b.WriteString(s[last:from])
+		b.WriteString(Mask)
+		last = to
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
-
-// String applies [URLs] and then [Secrets].
-func String(s string, secrets ...string) string { return Secrets(URLs(s), secrets...) }
 
 // Error wraps err so that its message is redacted by [String] while
 // errors.Is and errors.As still see err. It returns nil for a nil err.
@@ -129,13 +173,12 @@ next:
 
 // String returns text with URL passwords and every recorded secret masked.
 func (s *Set) String(text string) string {
-	text = URLs(text)
 	if s == nil {
-		return text
+		return String(text)
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return Secrets(text, s.secrets...)
+	return String(text, s.secrets...)
 }
 
 // Error returns err with its message redacted by [Set.String], keeping its
