@@ -165,9 +165,7 @@ next:
 				continue next
 			}
 		}
-		s.secrets = append(s.secrets, sec)
-		// Longest first, so a secret containing another is masked whole.
-		sort.Slice(s.secrets, func(i, j int) bool { return len(s.secrets[i]) > len(s.secrets[j]) })
+		s.secrets = append(s.secrets, sec) // any order: String masks the union of all
 	}
 }
 
